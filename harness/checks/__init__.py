@@ -1,0 +1,35 @@
+"""Checks: named, argument-validated judgements of a transcript (see ``registry``)."""
+
+from __future__ import annotations
+
+from harness.checks.registry import (
+    CheckArgs,
+    CheckCall,
+    CheckContext,
+    CheckParseError,
+    CheckResult,
+    CheckSpec,
+    Judgement,
+    all_checks,
+    check,
+    check_json_schema,
+    get,
+    parse_check,
+    register,
+)
+
+__all__ = [
+    "CheckArgs",
+    "CheckCall",
+    "CheckContext",
+    "CheckParseError",
+    "CheckResult",
+    "CheckSpec",
+    "Judgement",
+    "all_checks",
+    "check",
+    "check_json_schema",
+    "get",
+    "parse_check",
+    "register",
+]

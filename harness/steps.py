@@ -1,0 +1,217 @@
+"""The normalised transcript of one model call: value types only, no SDK imports.
+
+Every API surface (generateContent, its stream, Interactions) is turned into these values by
+`harness.transcript`; checks, results and reports only ever see them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+StepType = Literal["text", "thought", "code", "result", "image"]
+
+OUTCOMES = ("OUTCOME_OK", "OUTCOME_FAILED", "OUTCOME_DEADLINE_EXCEEDED", "OUTCOME_UNSPECIFIED")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One ordered element of what the model produced.
+
+    Attributes:
+        type: ``text`` | ``thought`` | ``code`` | ``result`` | ``image``.
+        text: The text of a text or thought step.
+        code: The source of a code step.
+        language: The language of a code step (``PYTHON``), when given.
+        outcome: The outcome string of a result step (``OUTCOME_OK`` ...).
+        output: The output of a result step (stdout, or stderr on failure).
+        mime_type: The MIME type of an image step.
+        data: The raw bytes of an image step.
+        thought: True when the API flagged the part as thought.
+        id: The part's id (code/result ids pair a result with its call), when given.
+    """
+
+    type: StepType
+    text: str | None = None
+    code: str | None = None
+    language: str | None = None
+    outcome: str | None = None
+    output: str | None = None
+    mime_type: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+    thought: bool = False
+    id: str | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        """Content hash of an image's bytes (names the file it is stored in)."""
+        return hashlib.sha256(self.data).hexdigest() if self.data is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form: ``{"type", ...}`` with only the fields that apply; images as base64."""
+        out: dict[str, Any] = {"type": self.type}
+        if self.type in ("text", "thought"):
+            out["text"] = self.text
+        elif self.type == "code":
+            out.update(code=self.code, language=self.language)
+        elif self.type == "result":
+            out.update(outcome=self.outcome, output=self.output)
+        elif self.type == "image":
+            out.update(mime_type=self.mime_type, sha256=self.sha256,
+                       data=base64.b64encode(self.data or b"").decode("ascii"))
+        if self.type != "thought":
+            out["thought"] = self.thought
+        if self.id is not None:
+            out["id"] = self.id
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Step:
+        """Inverse of :meth:`to_json` (``data`` may be absent when images are stored as files)."""
+        data = d.get("data")
+        return cls(
+            type=d["type"], text=d.get("text"), code=d.get("code"), language=d.get("language"),
+            outcome=d.get("outcome"), output=d.get("output"), mime_type=d.get("mime_type"),
+            data=base64.b64decode(data) if isinstance(data, str) else None,
+            thought=bool(d.get("thought", d["type"] == "thought")), id=d.get("id"),
+        )
+
+
+@dataclass(frozen=True)
+class CodeRun:
+    """A code part with the result parts that follow it before the next code part.
+
+    Attributes:
+        code: The code the model ran.
+        outcome: The last following result's outcome; None when no result followed.
+        output: The following results' outputs joined; None when no result followed.
+        thought: True when the code part was flagged ``thought`` (kept, but not an attempt).
+    """
+
+    code: str
+    outcome: str | None
+    output: str | None
+    thought: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form ``{code, outcome, output, thought}``."""
+        return {"code": self.code, "outcome": self.outcome, "output": self.output,
+                "thought": self.thought}
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts; None where the API did not report the field."""
+
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    tool_use_prompt_tokens: int | None = None
+    thought_tokens: int | None = None
+    total_tokens: int | None = None
+
+    def to_json(self) -> dict[str, int | None]:
+        """JSON form with exactly the five keys."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "output_tokens": self.output_tokens,
+            "tool_use_prompt_tokens": self.tool_use_prompt_tokens,
+            "thought_tokens": self.thought_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """Everything one eval item's model call produced, API-independent.
+
+    Attributes:
+        steps: Ordered steps across all chunks/steps of the response.
+        code_runs: Derived code runs (see :class:`CodeRun`).
+        final_text: Non-thought text after the last code/result step (all non-thought text when
+            no code ran).
+        usage: Token usage (each field from the last chunk that carries it).
+        model_version: The model version the API reported.
+        finish_reason: The finish reason (``STOP`` ...) or, for Interactions, the status.
+        latency_s: Wall time of the call, measured when recording.
+        ttft_s: Time to first chunk, measured when recording (streams).
+        error: An error the API reported inside a 2xx response, if any.
+    """
+
+    steps: tuple[Step, ...] = ()
+    code_runs: tuple[CodeRun, ...] = ()
+    final_text: str = ""
+    usage: Usage = field(default_factory=Usage)
+    model_version: str | None = None
+    finish_reason: str | None = None
+    latency_s: float | None = None
+    ttft_s: float | None = None
+    error: str | None = None
+
+    @property
+    def attempts(self) -> int:
+        """Code runs not flagged as thought (what Gemini counts as regenerations)."""
+        return sum(1 for run in self.code_runs if not run.thought)
+
+    @property
+    def outcomes(self) -> list[str | None]:
+        """The outcome of every non-thought code run, in order."""
+        return [run.outcome for run in self.code_runs if not run.thought]
+
+    @property
+    def images(self) -> list[Step]:
+        """The image steps."""
+        return [s for s in self.steps if s.type == "image"]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``harness transcript`` JSON shape (plus timing and error)."""
+        return {
+            "model_version": self.model_version,
+            "finish_reason": self.finish_reason,
+            "final_text": self.final_text,
+            "code_runs": [r.to_json() for r in self.code_runs],
+            "steps": [s.to_json() for s in self.steps],
+            "usage": self.usage.to_json(),
+        }
+
+
+def derive_code_runs(steps: tuple[Step, ...] | list[Step]) -> tuple[CodeRun, ...]:
+    """Group steps into code runs: each code step with the result steps that follow it.
+
+    Result steps before any code step (the API never sends them, but a truncated stream might)
+    are ignored rather than invented into a run.
+    """
+    runs: list[CodeRun] = []
+    current: Step | None = None
+    results: list[Step] = []
+
+    def close() -> None:
+        if current is None:
+            return
+        outcome = results[-1].outcome if results else None
+        output = "".join(r.output or "" for r in results) if results else None
+        runs.append(CodeRun(code=current.code or "", outcome=outcome, output=output,
+                            thought=current.thought))
+
+    for step in steps:
+        if step.type == "code":
+            close()
+            current, results = step, []
+        elif step.type == "result" and current is not None:
+            results.append(step)
+    close()
+    return tuple(runs)
+
+
+def derive_final_text(steps: tuple[Step, ...] | list[Step]) -> str:
+    """Non-thought text after the last code/result step; all non-thought text if none ran."""
+    last_exec = max((i for i, s in enumerate(steps) if s.type in ("code", "result")), default=-1)
+    return "".join(s.text or "" for s in steps[last_exec + 1:] if s.type == "text" and not s.thought)
+
+
+def build_transcript(steps: list[Step], **kwargs: Any) -> Transcript:
+    """Make a Transcript from ordered steps, deriving code runs and the final answer."""
+    frozen = tuple(steps)
+    return Transcript(steps=frozen, code_runs=derive_code_runs(frozen),
+                      final_text=derive_final_text(frozen), **kwargs)
