@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 StepType = Literal["text", "thought", "code", "result", "image"]
@@ -31,6 +31,7 @@ class Step:
         data: The raw bytes of an image step.
         thought: True when the API flagged the part as thought.
         id: The part's id (code/result ids pair a result with its call), when given.
+
     """
 
     type: StepType
@@ -88,6 +89,7 @@ class CodeRun:
         outcome: The last following result's outcome; None when no result followed.
         output: The following results' outputs joined; None when no result followed.
         thought: True when the code part was flagged ``thought`` (kept, but not an attempt).
+
     """
 
     code: str
@@ -137,6 +139,7 @@ class Transcript:
         latency_s: Wall time of the call, measured when recording.
         ttft_s: Time to first chunk, measured when recording (streams).
         error: An error the API reported inside a 2xx response, if any.
+
     """
 
     steps: tuple[Step, ...] = ()
@@ -165,7 +168,7 @@ class Transcript:
         return [s for s in self.steps if s.type == "image"]
 
     def to_json(self) -> dict[str, Any]:
-        """The ``harness transcript`` JSON shape (plus timing and error)."""
+        """Return the ``harness transcript`` JSON shape."""
         return {
             "model_version": self.model_version,
             "finish_reason": self.finish_reason,
@@ -207,7 +210,8 @@ def derive_code_runs(steps: tuple[Step, ...] | list[Step]) -> tuple[CodeRun, ...
 def derive_final_text(steps: tuple[Step, ...] | list[Step]) -> str:
     """Non-thought text after the last code/result step; all non-thought text if none ran."""
     last_exec = max((i for i, s in enumerate(steps) if s.type in ("code", "result")), default=-1)
-    return "".join(s.text or "" for s in steps[last_exec + 1:] if s.type == "text" and not s.thought)
+    return "".join(s.text or "" for s in steps[last_exec + 1:]
+                   if s.type == "text" and not s.thought)
 
 
 def build_transcript(steps: list[Step], **kwargs: Any) -> Transcript:
@@ -215,3 +219,16 @@ def build_transcript(steps: list[Step], **kwargs: Any) -> Transcript:
     frozen = tuple(steps)
     return Transcript(steps=frozen, code_runs=derive_code_runs(frozen),
                       final_text=derive_final_text(frozen), **kwargs)
+
+
+def merge_adjacent_text(steps: list[Step]) -> list[Step]:
+    """Join adjacent text (or thought) fragments: streams split text at arbitrary points."""
+    merged: list[Step] = []
+    for step in steps:
+        prev = merged[-1] if merged else None
+        if (prev is not None and step.type in ("text", "thought") and prev.type == step.type
+                and prev.thought == step.thought):
+            merged[-1] = replace(prev, text=(prev.text or "") + (step.text or ""))
+        else:
+            merged.append(step)
+    return merged

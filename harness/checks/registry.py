@@ -15,11 +15,13 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from difflib import get_close_matches
 from importlib.metadata import entry_points
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from harness.checks.numbers import format_number
 from harness.steps import Transcript
 
 ENTRY_POINT_GROUP = "harness.checks"
@@ -27,9 +29,14 @@ _MAX_SHOWN = 300
 
 
 class CheckArgs(BaseModel):
-    """Base for check argument models: unknown keys are errors, values are immutable."""
+    """Base for check argument models: unknown keys are errors, values are immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Validation is strict (no ``"5"`` -> 5, no ``1`` -> True) so that what :func:`parse_check`
+    accepts is exactly what the generated JSON Schema accepts: an editor that validates a YAML
+    file against the schema agrees with the run.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 A = TypeVar("A", bound=CheckArgs)
@@ -79,6 +86,7 @@ class CheckSpec(Generic[A]):
         args_model: The pydantic model of its arguments.
         short: The argument that the ``name: value`` form fills (None: no short value form).
         summary: One line for the README and the schema's description.
+
     """
 
     name: str
@@ -89,8 +97,14 @@ class CheckSpec(Generic[A]):
 
     @property
     def bare_allowed(self) -> bool:
-        """Whether the plain ``name`` form is valid (every argument has a default)."""
-        return all(not f.is_required() for f in self.args_model.model_fields.values())
+        """Whether the plain ``name`` form is valid (the defaults alone make valid arguments)."""
+        if any(f.is_required() for f in self.args_model.model_fields.values()):
+            return False
+        try:  # a model validator may still demand something (max_tokens needs one limit)
+            self.args_model()
+        except ValidationError:
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -106,12 +120,18 @@ class CheckCall:
         spec = get(self.name)
         try:
             j = spec.func(ctx, self.args)
+            if not isinstance(j, Judgement):
+                raise TypeError(f"check {self.name!r} returned {type(j).__name__}, "
+                                "expected a harness Judgement")
         except Exception as exc:  # a broken check must fail the item, not crash the run
             where = traceback.extract_tb(exc.__traceback__)[-1]
-            return CheckResult(self.label, False, _describe_args(self.args), "(check raised)",
+            return CheckResult(self.label, False, clip(_describe_args(self.args)),
+                               "(check raised)",
                                error=f"{type(exc).__name__}: {exc} "
                                      f"({where.filename}:{where.lineno})")
-        return CheckResult(self.label, j.passed, clip(j.expected), clip(j.actual))
+        # str(): a str subclass (an SDK enum value, say) must not leak into result records.
+        return CheckResult(self.label, bool(j.passed), clip(str(j.expected)),
+                           clip(str(j.actual)))
 
 
 _REGISTRY: dict[str, CheckSpec[Any]] = {}
@@ -119,20 +139,32 @@ _loaded_entry_points = False
 
 
 def register(spec: CheckSpec[Any]) -> CheckSpec[Any]:
-    """Add a check; a name registered twice is a programming error."""
+    """Add a check; a name registered twice is a programming error.
+
+    Raises:
+        ValueError: another check already has this name.
+
+    """
     if spec.name in _REGISTRY and _REGISTRY[spec.name] is not spec:
         raise ValueError(f"check {spec.name!r} is registered twice")
     _REGISTRY[spec.name] = spec
     return spec
 
 
+def unregister(name: str) -> None:
+    """Remove a check (tests that register throwaway checks clean up with this)."""
+    _REGISTRY.pop(name, None)
+
+
 def check(name: str, args: type[A], *, short: str | None = None,
           summary: str = "") -> Callable[[Callable[[CheckContext, A], Judgement]],
                                          Callable[[CheckContext, A], Judgement]]:
-    """Decorator form of :func:`register`."""
-    def deco(func: Callable[[CheckContext, A], Judgement]) -> Callable[[CheckContext, A], Judgement]:
-        register(CheckSpec(name, func, args, short, summary or (func.__doc__ or "").strip()
-                           .splitlines()[0]))
+    """Register the decorated function as check ``name`` (decorator form of :func:`register`)."""
+    def deco(func: Callable[[CheckContext, A], Judgement]
+             ) -> Callable[[CheckContext, A], Judgement]:
+        doc_lines = (func.__doc__ or "").strip().splitlines()
+        register(CheckSpec(name, func, args, short, summary or (doc_lines[0] if doc_lines
+                                                                  else "")))
         return func
     return deco
 
@@ -141,17 +173,25 @@ def _load_entry_points() -> None:
     global _loaded_entry_points
     if _loaded_entry_points:
         return
-    _loaded_entry_points = True
     import harness.checks.builtin  # noqa: F401  (registers the built-in checks)
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        obj = ep.load()
+        where = f"entry point {ep.name!r} ({ep.value}) in group {ENTRY_POINT_GROUP!r}"
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            raise ImportError(f"{where} failed to load: {type(exc).__name__}: {exc}. "
+                              "Fix or uninstall the package that declares it.") from exc
         specs: Iterable[Any] = obj if isinstance(obj, list | tuple) else [obj]
         for spec in specs:
             if not isinstance(spec, CheckSpec):
-                raise TypeError(f"entry point {ep.name!r} in group {ENTRY_POINT_GROUP!r} "
-                                f"gave {type(spec).__name__}, expected harness CheckSpec")
-            register(spec)
+                raise TypeError(f"{where} gave {type(spec).__name__}, expected harness CheckSpec")
+            try:
+                register(spec)
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+    # Only now: a failure above repeats on the next call instead of leaving a partial registry.
+    _loaded_entry_points = True
 
 
 def all_checks() -> dict[str, CheckSpec[Any]]:
@@ -161,8 +201,9 @@ def all_checks() -> dict[str, CheckSpec[Any]]:
 
 
 def get(name: str) -> CheckSpec[Any]:
-    """The check called ``name``; KeyError if there is none."""
-    return all_checks()[name]
+    """Return the check called ``name``; KeyError if there is none."""
+    _load_entry_points()
+    return _REGISTRY[name]  # not all_checks(): this runs for every check of every item
 
 
 class CheckParseError(ValueError):
@@ -171,6 +212,7 @@ class CheckParseError(ValueError):
     Attributes:
         message: What is wrong and the fix.
         subpath: Field path inside the entry (e.g. ``["answer_number", "tolerance"]``).
+
     """
 
     def __init__(self, message: str, subpath: list[str | int] | None = None) -> None:
@@ -182,60 +224,132 @@ class CheckParseError(ValueError):
 def parse_check(raw: Any) -> CheckCall:
     """Parse one YAML ``expect:`` entry into a :class:`CheckCall`.
 
+    ``name:`` with no value (YAML null) is read as the bare ``name`` form.
+
     Raises:
         CheckParseError: unknown name, wrong form or invalid arguments; the message lists the
             valid choices.
+
     """
     checks = all_checks()
     if isinstance(raw, str):
         name, value, form = raw, None, "bare"
     elif isinstance(raw, dict) and len(raw) == 1:
         name, value = next(iter(raw.items()))
-        form = "kwargs" if isinstance(value, dict) else "short"
+        form = "bare" if value is None else "kwargs" if isinstance(value, dict) else "short"
     else:
         raise CheckParseError(
             "each expect entry is a check name (`- code_executed`) or a one-key mapping "
             f"(`- answer_number: 42`), got {_short_repr(raw)}")
     if not isinstance(name, str) or name not in checks:
-        from difflib import get_close_matches
-
         near = get_close_matches(str(name), list(checks), n=1)
         hint = f" Did you mean {near[0]!r}?" if near else ""
         raise CheckParseError(f"unknown check {name!r}.{hint} Valid checks: "
                               + ", ".join(checks))
     spec = checks[name]
+    if form == "bare" and not spec.bare_allowed:
+        raise CheckParseError(f"check {name!r} needs an argument, e.g. "
+                              f"`- {name}: <{spec.short or 'value'}>`. "
+                              f"Arguments of {name}: {_describe_fields(spec)}", [name])
+    if form == "short" and spec.short is None:
+        raise CheckParseError(f"check {name!r} takes keyword arguments "
+                              f"({_describe_fields(spec)}): write `- {name}: {{...}}`", [name])
     try:
         if form == "bare":
-            if not spec.bare_allowed:
-                raise CheckParseError(f"check {name!r} needs an argument, e.g. "
-                                      f"`- {name}: <{spec.short or 'value'}>`", [name])
             args = spec.args_model()
         elif form == "short":
-            if spec.short is None:
-                fields = ", ".join(spec.args_model.model_fields)
-                raise CheckParseError(f"check {name!r} takes keyword arguments "
-                                      f"({fields}): write `- {name}: {{...}}`", [name])
             args = spec.args_model.model_validate({spec.short: value})
         else:
             args = spec.args_model.model_validate(value)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [str(p) for p in err["loc"]]
-        fields = ", ".join(f"{k}" for k in spec.args_model.model_fields)
-        raise CheckParseError(
-            f"bad argument for check {name!r}"
-            f"{' at ' + '.'.join(loc) if loc and form == 'kwargs' else ''}: {err['msg']} "
-            f"(got {_short_repr(err.get('input'))}). Arguments of {name}: {fields}",
-            [name, *loc] if form == "kwargs" else [name]) from None
+        raise _argument_error(spec, form, exc) from None
     return CheckCall(name=name, args=args, label=_label(name, args, spec))
 
 
+def _argument_error(spec: CheckSpec[Any], form: str, exc: ValidationError) -> CheckParseError:
+    errors = exc.errors()
+    err = errors[0]
+    loc = [str(p) for p in err["loc"]]
+    where = f" at {'.'.join(loc)}" if loc and form == "kwargs" else ""
+    subpath: list[str | int] = [spec.name]
+    if err["type"] == "extra_forbidden":
+        near = get_close_matches(loc[-1], list(spec.args_model.model_fields), n=1)
+        what = f"unknown argument {loc[-1]!r}." + (f" Did you mean {near[0]!r}?" if near else "")
+        subpath.append(loc[-1])
+        where = ""
+    elif err["type"] == "missing":
+        what, where = f"missing argument {loc[-1]!r}.", ""
+    else:
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        what = f"{msg} (got {_short_repr(err.get('input'))})."
+        if form == "kwargs":
+            subpath.extend(loc)
+    more = f" ({len(errors) - 1} more problem(s) after this one)" if len(errors) > 1 else ""
+    return CheckParseError(f"bad argument for check {spec.name!r}{where}: {what}{more} "
+                           f"Arguments of {spec.name}: {_describe_fields(spec)}", subpath)
+
+
+def _describe_fields(spec: CheckSpec[Any]) -> str:
+    out = []
+    for key, field in spec.args_model.model_fields.items():
+        out.append(f"{key} (required)" if field.is_required()
+                   else f"{key}={format_value(field.default)}")
+    return ", ".join(out)
+
+
 def _label(name: str, args: CheckArgs, spec: CheckSpec[Any]) -> str:
-    return name
+    """``name``, then the short argument, then other non-default arguments.
+
+    E.g. ``answer_number: 5117``, ``output_contains: '5117' (run: last)``: what a failing
+    item lists, so it must tell two entries of the same check apart. Free text is quoted,
+    choices from a fixed set (``last``, ``OUTCOME_OK``) are not.
+    """
+    head, extra = name, []
+    for key, field in type(args).model_fields.items():
+        value = getattr(args, key)
+        if not field.is_required() and value == field.default:
+            continue
+        shown = format_value(value, quote=not _is_choice(field.annotation))
+        if key == spec.short:
+            head = f"{name}: {shown}"
+        else:
+            extra.append(f"{key}: {shown}")
+    return clip(head + (f" ({', '.join(extra)})" if extra else ""), 160)
+
+
+def _is_choice(annotation: Any) -> bool:
+    """Whether a field's type is (a container of) Literal choices."""
+    if get_origin(annotation) is Literal:
+        return True
+    return any(_is_choice(a) for a in get_args(annotation))
+
+
+def format_value(value: Any, *, quote: bool = True) -> str:
+    """Show a check argument as a label does: YAML-like booleans, numbers without ``.0``.
+
+    Args:
+        value: The argument's value.
+        quote: Quote strings (free text); False for choices such as ``last`` or ``OUTCOME_OK``.
+
+    Returns:
+        A short display string.
+
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, str):
+        return clip(repr(value), 60) if quote else value
+    if isinstance(value, list | tuple | frozenset | set):
+        return "[" + ", ".join(format_value(v, quote=quote) for v in value) + "]"
+    return clip(repr(value), 60)
 
 
 def _describe_args(args: CheckArgs) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in args.model_dump().items())
+    return ", ".join(f"{k}: {format_value(v)}" for k, v in args)
 
 
 def _short_repr(value: Any) -> str:
@@ -250,18 +364,27 @@ def clip(text: str, limit: int = _MAX_SHOWN) -> str:
 
 
 def check_json_schema() -> dict[str, Any]:
-    """JSON Schema of one ``expect:`` entry, generated from the registered argument models."""
+    """JSON Schema of one ``expect:`` entry, generated from the registered argument models.
+
+    Self-contained (no ``$ref``), so it can be embedded anywhere in the eval-file schema. It
+    accepts what :func:`parse_check` accepts, except that it cannot check regex syntax (patterns
+    carry ``format: regex`` for editors that do).
+    """
     alternatives: list[dict[str, Any]] = []
-    bare = [n for n, s in all_checks().items() if s.bare_allowed]
+    checks = all_checks()
+    bare = [n for n, s in checks.items() if s.bare_allowed]
     if bare:
         alternatives.append({"type": "string", "enum": bare})
-    for name, spec in all_checks().items():
-        model_schema = spec.args_model.model_json_schema()
+    for name, spec in checks.items():
+        model_schema = _inline_refs(spec.args_model.model_json_schema())
         value_schemas: list[dict[str, Any]] = [model_schema]
         if spec.short is not None:
             short_schema = dict(model_schema["properties"][spec.short])
             short_schema.pop("title", None)
+            short_schema.pop("default", None)
             value_schemas.insert(0, short_schema)
+        if spec.bare_allowed:
+            value_schemas.append({"type": "null"})
         alternatives.append({
             "type": "object",
             "description": spec.summary,
@@ -271,3 +394,24 @@ def check_json_schema() -> dict[str, Any]:
             "additionalProperties": False,
         })
     return {"anyOf": alternatives}
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Replace pydantic's ``#/$defs/...`` references by their definitions."""
+    defs: dict[str, Any] = schema.get("$defs", {})
+
+    def walk(node: Any, depth: int) -> Any:
+        if depth > 100:
+            raise ValueError("check argument models must not be recursive")
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                rest = {k: v for k, v in node.items() if k != "$ref"}
+                return walk({**defs[ref.removeprefix("#/$defs/")], **rest}, depth + 1)
+            return {k: walk(v, depth + 1) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v, depth + 1) for v in node]
+        return node
+
+    result: dict[str, Any] = walk(schema, 0)
+    return result

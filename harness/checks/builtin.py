@@ -1,0 +1,18 @@
+"""The built-in checks: importing this module registers them (``registry`` does so on first use).
+
+They live in three modules by subject:
+
+* ``outcomes``: ``code_executed``, ``final_outcome``, ``allowed_outcomes``, ``max_attempts``,
+  ``code_contains``, ``code_not_contains``;
+* ``text``: ``output_contains``, ``output_regex``, ``output_number``, ``answer_contains``,
+  ``answer_regex``, ``answer_number`` (numbers are read by :mod:`harness.checks.numbers`);
+* ``response``: ``finish_reason``, ``max_tokens``, ``min_images``.
+"""
+
+from __future__ import annotations
+
+from harness.checks import outcomes, response, text
+
+BUILTIN_MODULES = (outcomes, response, text)
+
+__all__ = ["BUILTIN_MODULES"]

@@ -1,0 +1,235 @@
+"""Calling Gemini: targets (backends), API surfaces, and the harness's own retry policy.
+
+google.genai is imported here and in ``harness.transcript`` only, and lazily, so that
+``pytest --collect-only`` never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from harness.config import IMPLEMENTED_TARGETS, RetrySettings
+from harness.errors import ApiError, SetupError
+from harness.steps import Transcript
+
+if TYPE_CHECKING:
+    from harness.recording import Recording
+    from harness.spec import Case
+
+API_VERSION = "v1beta"  # the SDK defaults to v1 for the Gemini API; set it explicitly (Decisions)
+REPLAY_KEY = "replay-placeholder-key"  # replay needs no key, but the SDK wants one
+KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+SURFACES = ("generate_content", "stream", "interactions")
+
+_clients: dict[tuple[str, str, str | None], Any] = {}
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Record-time measurements of the successful attempt."""
+
+    latency_s: float
+    ttft_s: float | None
+
+
+def api_key_from_env() -> str | None:
+    """The key from GEMINI_API_KEY or GOOGLE_API_KEY (None when neither is set)."""
+    for name in KEY_ENV_VARS:
+        if os.environ.get(name):
+            return os.environ[name]
+    return None
+
+
+def make_client(target: str, *, recording: bool) -> Any:
+    """A cached ``genai.Client`` for ``target``; replay gets a placeholder key.
+
+    Raises:
+        SetupError: an unsupported target, or recording without a key.
+
+    """
+    if target not in IMPLEMENTED_TARGETS:
+        raise SetupError(f"target {target!r} is not supported yet (available: "
+                         + ", ".join(IMPLEMENTED_TARGETS) + "); run with --target gemini")
+    key = api_key_from_env() if recording else REPLAY_KEY
+    if key is None:
+        raise SetupError("recording needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), "
+                         "e.g. `export GEMINI_API_KEY=...`. Replaying (--record-mode=none, the "
+                         "default) needs none.")
+    # The SDK reads GOOGLE_GEMINI_BASE_URL when the client is made: part of the cache key.
+    cache_key = (target, key, os.environ.get("GOOGLE_GEMINI_BASE_URL"))
+    if cache_key not in _clients:
+        from google import genai
+        from google.genai import types
+
+        # attempts=1: the SDK's own retries (on by default for interactions) would hide
+        # failures from the harness's policy, which treats every surface alike.
+        _clients[cache_key] = genai.Client(api_key=key, http_options=types.HttpOptions(
+            api_version=API_VERSION, retry_options=types.HttpRetryOptions(attempts=1)))
+    return _clients[cache_key]
+
+
+def _generate_config(case: Case) -> Any:
+    from google.genai import types
+
+    cfg = case.config
+    thinking = None
+    if cfg.thinking is not None:
+        thinking = types.ThinkingConfig(thinking_budget=cfg.thinking.budget,
+                                        include_thoughts=cfg.thinking.include_thoughts)
+    return types.GenerateContentConfig(
+        tools=[types.Tool(code_execution=types.ToolCodeExecution())],
+        temperature=cfg.temperature, seed=cfg.seed, max_output_tokens=cfg.max_output_tokens,
+        system_instruction=cfg.system_instruction, thinking_config=thinking)
+
+
+def _interaction_kwargs(case: Case) -> dict[str, Any]:
+    cfg = case.config
+    generation: dict[str, Any] = {k: v for k, v in (
+        ("temperature", cfg.temperature), ("seed", cfg.seed),
+        ("max_output_tokens", cfg.max_output_tokens)) if v is not None}
+    if cfg.thinking is not None:
+        if cfg.thinking.budget is not None:
+            raise SetupError(f"{case.location()}: case {case.id!r}: config.thinking.budget is not "
+                             "available on the Interactions API; remove it or use "
+                             "api: generate_content")
+        if cfg.thinking.include_thoughts:
+            generation["thinking_summaries"] = "auto"
+    kwargs: dict[str, Any] = {"tools": [{"type": "code_execution"}]}
+    if generation:
+        kwargs["generation_config"] = generation
+    if cfg.system_instruction is not None:
+        kwargs["system_instruction"] = cfg.system_instruction
+    return kwargs
+
+
+def _call_once(client: Any, case: Case, model: str) -> tuple[Transcript, Timing]:
+    from harness import transcript
+
+    start = time.perf_counter()
+    if case.api == "generate_content":
+        response = client.models.generate_content(model=model, contents=case.prompt,
+                                                  config=_generate_config(case))
+        timing = Timing(time.perf_counter() - start, None)
+        return transcript.from_generate_content([response], latency_s=timing.latency_s), timing
+    if case.api == "stream":
+        chunks: list[Any] = []
+        ttft = None
+        for chunk in client.models.generate_content_stream(model=model, contents=case.prompt,
+                                                           config=_generate_config(case)):
+            if ttft is None:
+                ttft = time.perf_counter() - start
+            chunks.append(chunk)
+        timing = Timing(time.perf_counter() - start, ttft)
+        return transcript.from_generate_content(chunks, latency_s=timing.latency_s,
+                                                ttft_s=ttft), timing
+    if case.api == "interactions":
+        interaction = client.interactions.create(model=model, input=case.prompt,
+                                                 **_interaction_kwargs(case))
+        timing = Timing(time.perf_counter() - start, None)
+        return transcript.from_interaction(interaction, latency_s=timing.latency_s), timing
+    raise SetupError(f"{case.location()}: api {case.api!r} is not supported yet; "
+                     "available: " + ", ".join(SURFACES))
+
+
+def run_case(case: Case, model: str, *, target: str, recording: Recording,
+             retry: RetrySettings, sleep: Callable[[float], None] = time.sleep) -> Transcript:
+    """Drive the case's API surface through the SDK inside an open cassette.
+
+    In replay the stored record-time timing replaces the (instant) replay timing.
+
+    Raises:
+        ApiError: the call failed after the retry policy gave up (or at once when replaying).
+        SetupError: the target or the case cannot be called as configured.
+
+    """
+    client = make_client(target, recording=not recording.replaying)
+    attempts = 1 if recording.replaying else retry.attempts
+    for attempt in range(1, attempts + 1):
+        mark = recording.mark()
+        try:
+            result, timing = _call_once(client, case, model)
+        except Exception as exc:
+            status, retry_after = classify(exc)
+            if status is None:
+                raise  # not an API/transport failure: cassette misses and bugs pass through
+            if status not in RETRYABLE_STATUS or attempt == attempts:
+                raise ApiError(describe_api_error(exc, status, case, model, attempt)) from None
+            recording.rollback(mark)  # nothing of a failed attempt may end up in the cassette
+            sleep(backoff(retry, attempt, retry_after))
+            continue
+        if recording.replaying:
+            stored = recording.stored_timing()
+            return _with_timing(result, stored.get("latency_s"), stored.get("ttft_s"))
+        recording.store_timing({"latency_s": round(timing.latency_s, 3),
+                                "ttft_s": None if timing.ttft_s is None
+                                else round(timing.ttft_s, 3)})
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _with_timing(t: Transcript, latency: float | None, ttft: float | None) -> Transcript:
+    from dataclasses import replace
+
+    return replace(t, latency_s=latency, ttft_s=ttft)
+
+
+def backoff(retry: RetrySettings, attempt: int, retry_after: float | None) -> float:
+    """Seconds to wait before retry number ``attempt`` (Retry-After wins, capped)."""
+    if retry_after is not None:
+        return min(retry.max_delay, max(0.0, retry_after))
+    base = retry.initial_delay * retry.multiplier ** (attempt - 1)
+    return min(retry.max_delay, base * (0.75 + random.random() / 2))  # jitter spreads retries
+
+
+def classify(exc: BaseException) -> tuple[int | None, float | None]:
+    """(status, retry_after) of an API or transport failure; (None, None) for anything else.
+
+    Transport failures (connection refused/reset, cut streams) count as status 503.
+    """
+    import httpx2
+    from google.genai import _interactions as ierrors
+    from google.genai import errors
+
+    response = None
+    status: int | None = None
+    if isinstance(exc, errors.APIError):
+        status, response = exc.code, exc.response
+    elif isinstance(exc, ierrors.APIStatusError):
+        status, response = exc.status_code, exc.response
+    elif isinstance(exc, ierrors.APIConnectionError | httpx2.TransportError):
+        return 503, None
+    if status is None:
+        return None, None
+    headers = getattr(response, "headers", None) or {}
+    return status, _retry_after(headers)
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None  # an HTTP date: fall back to backoff rather than parse clocks
+
+
+def describe_api_error(exc: BaseException, status: int, case: Case, model: str,
+                       attempts: int) -> str:
+    """One readable paragraph for an API failure."""
+    detail = getattr(exc, "message", None) or str(exc)
+    hint = ""
+    if status == 404:
+        hint = (f"\nIs {model!r} a model this API serves? Check --model or `models` in "
+                "[tool.harness].")
+    elif status in (401, 403):
+        hint = "\nCheck GEMINI_API_KEY."
+    return (f"API error {status} calling {case.api} for case {case.id!r} with model {model!r} "
+            f"(after {attempts} attempt{'s' if attempts != 1 else ''}): "
+            f"{type(exc).__name__}: {detail}{hint}")

@@ -1,0 +1,192 @@
+"""pytest collection: one EvalFile per ``*.eval.yaml``, one EvalItem per case x model x sample.
+
+The model call happens in ``setup()`` (API, cassette and config problems become ERRORs); the
+checks run in ``runtest()`` (a wrong answer is a FAIL).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from harness import recording
+from harness.checks import CheckContext, CheckResult
+from harness.config import Settings
+from harness.errors import HarnessError
+from harness.results import make_record
+from harness.spec import Case, SpecError, load_eval_file
+from harness.verdict import ItemInfo, render_error, render_failure
+
+if TYPE_CHECKING:
+    from harness.steps import Transcript
+
+SUFFIX = ".eval.yaml"
+INVALID_NAME = "invalid-eval-file"
+
+
+@dataclass
+class Runtime:
+    """Per-session state shared by the items of one process."""
+
+    settings: Settings
+    record_mode: str
+    pytestconfig: pytest.Config
+    _vcr: Any = None
+
+    @property
+    def vcr(self) -> Any:
+        """The session's VCR, made on first use (importing vcr is slow)."""
+        if self._vcr is None:
+            self._vcr = recording.make_vcr(self.pytestconfig)
+        return self._vcr
+
+
+runtime_key = pytest.StashKey[Runtime]()
+
+
+class EvalFailure(Exception):
+    """Raised by runtest when checks failed; rendered by repr_failure without a traceback."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class EvalFile(pytest.File):
+    """One ``*.eval.yaml`` file."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        """Yield an item per case x model x sample; a bad file is one collection error."""
+        runtime = self.config.stash[runtime_key]
+        settings = runtime.settings
+        try:
+            spec = load_eval_file(self.path)
+        except SpecError as exc:
+            # An item, not a collection error: pytest stops the whole session on collection
+            # errors, and a bad file must not keep the other files from running.
+            yield InvalidEvalFile.from_parent(self, name=INVALID_NAME, error=exc)
+            return
+        if not settings.models:
+            raise self.CollectError(
+                f"{self.path}: no models to run: add `models = [\"gemini-2.5-flash\"]` under "
+                "[tool.harness] in pyproject.toml, or pass --model NAME")
+        for case in spec.cases:
+            samples = settings.samples or case.samples
+            for model in settings.models:
+                for k in range(1, samples + 1):
+                    param = model if samples == 1 else f"{model}#{k}"
+                    item = EvalItem.from_parent(self, name=f"{case.id}[{param}]", case=case,
+                                                model=model, sample=k, samples=samples)
+                    for tag in case.tags:
+                        item.add_marker(tag)
+                    if case.skip is not None:
+                        item.add_marker(pytest.mark.skip(reason=case.skip))
+                    yield item
+
+
+class EvalItem(pytest.Item):
+    """One case run against one model (one sample)."""
+
+    def __init__(self, *, case: Case, model: str, sample: int, samples: int,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case, self.model, self.sample, self.samples = case, model, sample, samples
+        # `-k` matches these as well as the node name
+        self.extra_keyword_matches.update({case.id, model})
+        self.transcript: Transcript | None = None
+        self.check_results: list[CheckResult] = []
+        self.infra_error: HarnessError | None = None
+        runtime = self.config.stash[runtime_key]
+        self.cassette = recording.cassette_path(
+            runtime.settings.cassette_dir, runtime.settings.target, case.suite, case.id, model,
+            sample)
+
+    @property
+    def info(self) -> ItemInfo:
+        """Identification for messages."""
+        return ItemInfo(self.case.id, self.model, self.sample, self.samples,
+                        self.case.location(), _rel(self.cassette, self.config.rootpath))
+
+    def rerecord_command(self) -> str:
+        """The exact command that records this item."""
+        return f"pytest {shlex.quote(self.nodeid)} --record-mode=rewrite"
+
+    def setup(self) -> None:
+        """Call the model through the item's cassette (failures here are ERRORs)."""
+        from harness import client
+
+        runtime = self.config.stash[runtime_key]
+        try:
+            with recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
+                                        self.rerecord_command()) as rec:
+                self.transcript = client.run_case(
+                    self.case, self.model, target=runtime.settings.target, recording=rec,
+                    retry=runtime.settings.retry)
+        except HarnessError as exc:
+            self.infra_error = exc
+        if self.infra_error is not None:  # outside `except`: no chained traceback is shown
+            err = self.infra_error
+            pytest.fail(render_error(err.kind, self.info, str(err)), pytrace=False)
+
+    def runtest(self) -> None:
+        """Run the case's checks against the transcript."""
+        assert self.transcript is not None
+        ctx = CheckContext(self.transcript, case_id=self.case.id, model=self.model)
+        self.check_results = [call.run(ctx) for call in self.case.expect]
+        if not all(r.passed for r in self.check_results):
+            raise EvalFailure(render_failure(self.info, self.check_results, self.transcript))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str | Any:
+        """Checks that failed read as a spec listing, not a traceback."""
+        if isinstance(excinfo.value, EvalFailure):
+            return excinfo.value.message
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """Point at the case's line in the YAML file."""
+        return self.path, self.case.line - 1, self.name
+
+    def record(self, verdict: str, error: dict[str, str] | None = None) -> dict[str, Any]:
+        """This item's result record."""
+        runtime = self.config.stash[runtime_key]
+        item = {"suite": self.case.suite, "case": self.case.id, "model": self.model,
+                "sample": self.sample, "nodeid": self.nodeid, "location": self.case.location(),
+                "api": self.case.api, "target": runtime.settings.target,
+                "cassette": _rel(self.cassette, self.config.rootpath),
+                "tags": list(self.case.tags)}
+        return make_record(item=item, verdict=verdict, transcript=self.transcript,
+                           checks=self.check_results, error=error)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+class InvalidEvalFile(pytest.Item):
+    """Stands for an eval file that does not load: one ERROR with the spec problems."""
+
+    def __init__(self, *, error: SpecError, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.error = error
+
+    def setup(self) -> None:
+        """Report the file's problems as an ERROR (not a model failure)."""
+        pytest.fail(f"harness spec error (not a model failure): {self.path.name} "
+                    f"does not load\n\n{self.error}", pytrace=False)
+
+    def runtest(self) -> None:
+        """Never reached: setup always fails."""
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """Point at the first problem."""
+        line = next((i.line for i in self.error.issues if i.line), 1)
+        return self.path, line - 1, self.name

@@ -1,0 +1,136 @@
+"""Settings from ``[tool.harness]`` in pyproject.toml, overridable from the command line.
+
+The plugin and the CLI both build a :class:`Settings` here, so they read configuration alike.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+TARGETS = ("gemini", "vertex", "sim")
+IMPLEMENTED_TARGETS = ("gemini",)
+
+
+class ConfigError(Exception):
+    """A bad ``[tool.harness]`` table or command-line setting; the message says how to fix it."""
+
+
+class RetrySettings(BaseModel):
+    """The harness's own retry policy while recording (every API surface alike)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attempts: int = Field(4, ge=1, le=20, description="Tries per call, the first included.")
+    initial_delay: float = Field(1.0, ge=0, description="Seconds before the first retry.")
+    max_delay: float = Field(30.0, ge=0,
+                             description="Upper bound of one wait, Retry-After included.")
+    multiplier: float = Field(2.0, ge=1, description="Backoff growth per retry.")
+
+
+class HarnessTable(BaseModel):
+    """The ``[tool.harness]`` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    models: list[str] = Field(default_factory=list)
+    baseline: str | None = None
+    target: str = "gemini"
+    samples: int | None = Field(None, ge=1)
+    cassette_dir: str = "cassettes"
+    report_dir: str = "reports"
+    retry: RetrySettings = Field(default_factory=RetrySettings)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one run.
+
+    Attributes:
+        root: The directory relative paths are resolved against (pytest's rootdir).
+        models: Model names every case runs against.
+        baseline: The model others are compared with (reports; later issues).
+        target: Backend: ``gemini`` now; ``vertex`` and ``sim`` later.
+        samples: Overrides every case's ``samples`` when set.
+        cassette_dir: Root of ``<target>/<suite>/<case>/<model>/<k>.yaml``.
+        report_dir: Where ``<run-id>/`` report directories go.
+        retry: Retry policy while recording.
+
+    """
+
+    root: Path
+    models: tuple[str, ...] = ()
+    baseline: str | None = None
+    target: str = "gemini"
+    samples: int | None = None
+    cassette_dir: Path = Path("cassettes")
+    report_dir: Path = Path("reports")
+    retry: RetrySettings = field(default_factory=RetrySettings)  # type: ignore[arg-type]
+
+    def with_overrides(self, *, models: list[str] | None = None, baseline: str | None = None,
+                       target: str | None = None, samples: int | None = None,
+                       cassette_dir: str | None = None, report_dir: str | None = None,
+                       retries: int | None = None) -> Settings:
+        """Apply command-line values (None means "not given")."""
+        out = self
+        if models:
+            out = replace(out, models=tuple(dict.fromkeys(models)))
+        if baseline is not None:
+            out = replace(out, baseline=baseline)
+        if target is not None:
+            out = replace(out, target=target)
+        if samples is not None:
+            if samples < 1:
+                raise ConfigError(f"--samples must be at least 1, got {samples}")
+            out = replace(out, samples=samples)
+        if cassette_dir is not None:
+            out = replace(out, cassette_dir=self._abs(cassette_dir))
+        if report_dir is not None:
+            out = replace(out, report_dir=self._abs(report_dir))
+        if retries is not None:
+            out = replace(out, retry=out.retry.model_copy(update={"attempts": max(1, retries)}))
+        out.check()
+        return out
+
+    def _abs(self, p: str | Path) -> Path:
+        path = Path(p)
+        return path if path.is_absolute() else self.root / path
+
+    def check(self) -> None:
+        """Raise ConfigError for settings that cannot work."""
+        if self.target not in TARGETS:
+            raise ConfigError(f"unknown target {self.target!r}; valid targets: "
+                              + ", ".join(TARGETS)
+                              + " (set `target` in [tool.harness] or --target)")
+
+
+def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
+    """Read ``[tool.harness]`` from ``pyproject`` (default ``root/pyproject.toml``).
+
+    A missing file or table gives the defaults; a bad table raises ConfigError naming the key.
+    """
+    path = pyproject or root / "pyproject.toml"
+    table: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        table = data.get("tool", {}).get("harness", {})
+    try:
+        parsed = HarnessTable.model_validate(table)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: [tool.harness]: {problems}. Valid keys: "
+                          + ", ".join(HarnessTable.model_fields)) from None
+    settings = Settings(
+        root=root, models=tuple(parsed.models), baseline=parsed.baseline, target=parsed.target,
+        samples=parsed.samples, cassette_dir=root / parsed.cassette_dir,
+        report_dir=root / parsed.report_dir, retry=parsed.retry)
+    settings.check()
+    return settings

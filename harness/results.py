@@ -1,0 +1,124 @@
+"""Result records: one JSON object per item, in ``reports/<run-id>/results.jsonl``.
+
+Images travel inside records as base64 (so pytest-xdist can forward them); the writer, which
+runs only in the controlling process, stores them as content-hashed files beside the run and
+keeps the file name in the record.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.checks import CheckResult
+from harness.steps import Transcript
+
+_EXT = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
+
+
+def new_run_id() -> str:
+    """Sortable and unique: ``20261121-104512-3fa9``."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def make_record(*, item: dict[str, Any], verdict: str, transcript: Transcript | None,
+                checks: list[CheckResult], error: dict[str, str] | None) -> dict[str, Any]:
+    """Build one result record (JSON-ready).
+
+    Args:
+        item: suite, case, model, sample, nodeid, location, cassette, api, target.
+        verdict: ``pass`` | ``fail`` | ``error`` | ``skipped``.
+        transcript: What the model produced (None when the call itself failed).
+        checks: Each check's result (empty unless the checks ran).
+        error: ``{"kind", "message"}`` for ERRORs.
+
+    """
+    record: dict[str, Any] = {**item, "verdict": verdict, "error": error,
+                              "checks": [c.to_json() for c in checks]}
+    if transcript is not None:
+        record.update(
+            attempts=transcript.attempts, outcomes=transcript.outcomes,
+            usage=transcript.usage.to_json(), model_version=transcript.model_version,
+            finish_reason=transcript.finish_reason, latency_s=transcript.latency_s,
+            ttft_s=transcript.ttft_s,
+            transcript={**transcript.to_json(), "error": transcript.error})
+    # A JSON round trip turns SDK str/enum subclasses into plain values: xdist's
+    # serializer (execnet) accepts only builtin types.
+    return json.loads(json.dumps(record, default=str))  # type: ignore[no-any-return]
+
+
+class ResultsWriter:
+    """Appends records to a run directory created on the first record."""
+
+    def __init__(self, report_dir: Path, run_id: str | None = None) -> None:
+        self.report_dir = report_dir
+        self.run_id = run_id or new_run_id()
+        self.count = 0
+
+    @property
+    def run_dir(self) -> Path:
+        """``<report_dir>/<run-id>``."""
+        return self.report_dir / self.run_id
+
+    @property
+    def results_path(self) -> Path:
+        """The run's ``results.jsonl``."""
+        return self.run_dir / "results.jsonl"
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Store images as files, then append the record as one line."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for step in (record.get("transcript") or {}).get("steps", []):
+            if step.get("type") == "image" and "data" in step:
+                step["file"] = self._store_image(step.pop("data"), step.get("mime_type"),
+                                                 step.get("sha256"))
+        with self.results_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        if self.count == 0:
+            self._point_latest()
+        self.count += 1
+
+    def _store_image(self, data_b64: str, mime: str | None, sha: str | None) -> str:
+        raw = base64.b64decode(data_b64)
+        import hashlib
+
+        digest = sha or hashlib.sha256(raw).hexdigest()
+        rel = f"images/{digest}.{_EXT.get(mime or '', 'bin')}"
+        path = self.run_dir / rel
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(raw)
+        return rel
+
+    def _point_latest(self) -> None:
+        latest = self.report_dir / "latest"
+        tmp = self.report_dir / f".latest-{os.getpid()}"
+        try:
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(self.run_id, target_is_directory=True)
+            os.replace(tmp, latest)
+        except OSError:  # no symlinks (some Windows setups): a file naming the run instead
+            tmp.unlink(missing_ok=True)
+            if latest.is_dir() and not latest.is_symlink():
+                return
+            latest.unlink(missing_ok=True)
+            latest.write_text(self.run_id + "\n", encoding="utf-8")
+
+
+def read_results(path: Path) -> Iterator[dict[str, Any]]:
+    """Records from a results.jsonl file or a run directory (``reports/latest`` works)."""
+    if path.is_dir():
+        path = path / "results.jsonl"
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}:{n}: not a JSON record: {exc}") from None

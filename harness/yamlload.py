@@ -1,0 +1,196 @@
+"""A YAML loader for eval files that keeps line numbers and refuses anything but plain data.
+
+PyYAML's own constructors lose positions and silently keep the last of two equal keys, so the
+document is composed into a node tree (libyaml's C parser when available: it keeps marks and is
+several times faster) and turned into Python values here, recording the 1-based line of every
+value and every key by its field path, e.g. ``("cases", 1, "expect", 0)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Path_ = tuple[str | int, ...]
+
+_STD = "tag:yaml.org,2002:"
+# Plain-data tags only: anything else (``!!python/object``, ``!!set``, custom ``!foo``) either
+# builds objects or means something the eval format has no use for.
+_SCALAR_TAGS = {f"{_STD}{t}" for t in ("str", "int", "float", "bool", "null")}
+_MAX_VALUES = 1_000_000  # bounds alias expansion ("billion laughs") long before memory does
+
+
+@dataclass
+class YamlProblem:
+    """A problem found while reading the YAML itself (before any schema validation)."""
+
+    line: int | None
+    field: str
+    message: str
+
+
+@dataclass
+class LoadedYaml:
+    """A parsed document and where each of its parts came from.
+
+    Attributes:
+        data: The plain Python value (dicts, lists, str, int, float, bool, None).
+        lines: Field path -> 1-based line where that value starts.
+        key_lines: Field path -> 1-based line of the mapping key that introduced it.
+        problems: Duplicate keys, forbidden tags, ...; ``data`` is unreliable when non-empty.
+
+    """
+
+    data: Any = None
+    lines: dict[Path_, int] = field(default_factory=dict)
+    key_lines: dict[Path_, int] = field(default_factory=dict)
+    problems: list[YamlProblem] = field(default_factory=list)
+
+    def line_of(self, path: Path_, *, key: bool = False) -> int | None:
+        """Find the line of ``path`` (its key when ``key``), else of its nearest parent."""
+        if key and path in self.key_lines:
+            return self.key_lines[path]
+        for n in range(len(path), -1, -1):
+            if path[:n] in self.lines:
+                return self.lines[path[:n]]
+        return None
+
+
+def format_path(path: Path_) -> str:
+    """``("cases", 1, "expect", 0)`` -> ``"cases[1].expect[0]"``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag
+
+
+def load_yaml(text: str) -> LoadedYaml:
+    """Parse one YAML document into plain data with line numbers.
+
+    Raises:
+        yaml.YAMLError: the text is not valid YAML (the caller turns it into a spec issue).
+
+    """
+    root = yaml.compose(text, Loader=_Loader)
+    out = LoadedYaml()
+    if root is not None:
+        out.data = _Builder(out).build(root, ())
+    return out
+
+
+class _Builder:
+    def __init__(self, out: LoadedYaml) -> None:
+        self.out = out
+        self.count = 0
+        self.active: set[int] = set()
+        self.scalars = SafeConstructor()
+        self.too_big = False
+
+    def problem(self, node: Node, path: Path_, message: str) -> None:
+        self.out.problems.append(YamlProblem(node.start_mark.line + 1, format_path(path), message))
+
+    def build(self, node: Node, path: Path_) -> Any:
+        self.count += 1
+        if self.count > _MAX_VALUES:
+            if not self.too_big:
+                self.too_big = True
+                self.problem(node, path, f"the document expands to more than {_MAX_VALUES} "
+                                         "values (through aliases?); split it into smaller files")
+            return None
+        self.out.lines[path] = node.start_mark.line + 1
+        if id(node) in self.active:
+            self.problem(node, path, "a YAML alias refers to a value that contains it (the anchor "
+                                     "is here); eval files cannot hold recursive data")
+            return None
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path)
+        expected = f"{_STD}map" if isinstance(node, MappingNode) else f"{_STD}seq"
+        if node.tag != expected:
+            self.forbidden_tag(node, path)
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            assert isinstance(node, MappingNode)
+            return self.mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def forbidden_tag(self, node: Node, path: Path_) -> None:
+        self.problem(node, path, f"YAML tags are not allowed: `{_tag_name(node.tag)}` (eval files "
+                                 "hold plain data: strings, numbers, booleans, lists and "
+                                 "mappings). Remove the tag, or quote the value if it is text.")
+
+    def scalar(self, node: ScalarNode, path: Path_) -> Any:
+        if node.tag == f"{_STD}timestamp":
+            # Nothing in an eval file is a date: keep `id: 2024-01-01` as the text it looks like
+            # (YAML 1.2, which editors use, reads it as a string too).
+            return node.value
+        if node.tag not in _SCALAR_TAGS:
+            self.forbidden_tag(node, path)
+            return None
+        try:
+            return self.scalars.construct_object(node)
+        except Exception:  # e.g. `!!int abc`: a data error in the file, not a crash
+            self.problem(node, path, f"cannot read {node.value!r} as `{_tag_name(node.tag)}`; "
+                                     "remove the tag or fix the value")
+            return None
+
+    def key(self, node: Node, path: Path_) -> str | None:
+        if not isinstance(node, ScalarNode) or node.tag not in (*_SCALAR_TAGS, f"{_STD}timestamp"):
+            self.problem(node, path, "mapping keys must be plain text, "
+                                     f"got a {type(node).__name__.removesuffix('Node').lower()}")
+            return None
+        # The source text, not YAML 1.1's reading of it: `on:` or `1:` are names here, not
+        # True or 1 (the schema then reports them as unknown keys by the name the user wrote).
+        return str(node.value)
+
+    def mapping(self, node: MappingNode, path: Path_) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        explicit: dict[str, int] = {}
+        merged: list[tuple[Node, Node]] = []
+        pairs: list[tuple[Node, Node]] = []
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.tag == f"{_STD}merge":
+                sources = v.value if isinstance(v, SequenceNode) else [v]
+                for src in sources:
+                    if isinstance(src, MappingNode):
+                        merged.extend(src.value)
+                    else:
+                        self.problem(v, path, "`<<` merges mappings only (`<<: *anchor`)")
+            else:
+                pairs.append((k, v))
+        for k, v in merged:  # merged keys first, so the mapping's own keys override them
+            name = self.key(k, path)
+            if name is not None and name not in result:
+                self.out.key_lines[(*path, name)] = k.start_mark.line + 1
+                result[name] = self.build(v, (*path, name))
+        for k, v in pairs:
+            name = self.key(k, path)
+            if name is None:
+                continue
+            line = k.start_mark.line + 1
+            if name in explicit:
+                where = format_path(path) or "the top level"
+                self.problem(k, (*path, name),
+                             f"duplicate key {name!r} in {where}: first at line "
+                             f"{explicit[name]}, again at line {line}. YAML would silently keep "
+                             "only the last one; remove or rename one of them.")
+                continue
+            explicit[name] = line
+            sub = (*path, name)
+            self.out.key_lines[sub] = line
+            self.out.lines.pop(sub, None)  # an override replaces what a merge recorded
+            result[name] = self.build(v, sub)
+        return result

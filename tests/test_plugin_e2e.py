@@ -1,0 +1,254 @@
+"""End to end through pytest and the real google-genai SDK: record against a local stub
+server, stop it, replay with the same verdicts; misses, faults and secrets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import stub_server
+
+pytest_plugins = ["pytester"]
+
+SECRET = "SECRET-KEY-do-not-store-8f3a"
+
+PYPROJECT = """
+[tool.harness]
+models = ["stub-model", "stub-wrong"]
+retry = {attempts = 3, initial_delay = 0.0, max_delay = 0.1}
+"""
+
+EVALS = """
+suite: demo
+cases:
+  - id: primes
+    prompt: What is the sum of the first 50 primes? Run code.
+    expect:
+      - code_executed
+      - final_outcome: OUTCOME_OK
+      - output_contains: "5117"
+      - answer_number: 5117
+  - id: primes-stream
+    api: stream
+    prompt: What is the sum of the first 50 primes? Stream it.
+    expect: [code_executed, {answer_number: 5117}]
+  - id: palindrome-interactions
+    api: interactions
+    prompt: Nearest palindrome to the 20th Fibonacci number?
+    expect: [{output_contains: "6765"}, {answer_number: 6776}]
+"""
+
+
+@pytest.fixture
+def stub() -> Iterator[stub_server.Stub]:
+    state, server = stub_server.start()
+    yield state
+    server.shutdown()
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    pytester.makefile(".toml", pyproject=PYPROJECT)
+    (pytester.path / "evals").mkdir()
+    (pytester.path / "evals" / "demo.eval.yaml").write_text(EVALS)
+    for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return pytester
+
+
+def record(project: pytest.Pytester, stub: stub_server.Stub, monkeypatch: pytest.MonkeyPatch,
+           *args: str) -> pytest.RunResult:
+    monkeypatch.setenv("GEMINI_API_KEY", SECRET)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", stub.url)
+    try:
+        return project.runpytest_subprocess("evals", "--record-mode=rewrite", *args)
+    finally:
+        monkeypatch.delenv("GEMINI_API_KEY")
+        monkeypatch.delenv("GOOGLE_GEMINI_BASE_URL")
+
+
+def outcomes(result: pytest.RunResult) -> dict[str, str]:
+    """nodeid -> PASSED/FAILED/ERROR from the -rA short summary."""
+    found: dict[str, str] = {}
+    for line in result.outlines:
+        for word in ("PASSED", "FAILED", "ERROR"):
+            if line.startswith(word + " "):
+                found[line.split()[1]] = word
+    return found
+
+
+def cassettes(root: Path) -> list[Path]:
+    return sorted((root / "cassettes").rglob("*.yaml"))
+
+
+def test_record_then_replay_offline_gives_same_verdicts(project, stub, monkeypatch):
+    rec = record(project, stub, monkeypatch, "-rA")
+    rec.assert_outcomes(passed=3, failed=3)
+    recorded = outcomes(rec)
+    assert recorded["evals/demo.eval.yaml::primes[stub-model]"] == "PASSED"
+    assert recorded["evals/demo.eval.yaml::primes[stub-wrong]"] == "FAILED"
+    paths = cassettes(project.path)
+    assert [p.relative_to(project.path).as_posix() for p in paths] == [
+        f"cassettes/gemini/demo/{case}/{model}/1.yaml"
+        for case in ("palindrome-interactions", "primes", "primes-stream")
+        for model in ("stub-model", "stub-wrong")]
+    hits = len(stub.hits)
+    assert hits == 6
+
+    replay = project.runpytest_subprocess("evals", "-rA")  # no key, no server traffic
+    assert outcomes(replay) == recorded
+    assert len(stub.hits) == hits
+
+    # nothing written anywhere holds the key
+    for path in project.path.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_replay_needs_no_server(project, stub, monkeypatch):
+    record(project, stub, monkeypatch).assert_outcomes(passed=3, failed=3)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", "http://127.0.0.1:9")  # nothing listens
+    project.runpytest_subprocess("evals").assert_outcomes(passed=3, failed=3)
+
+
+def test_cassette_is_scrubbed(project, stub, monkeypatch):
+    record(project, stub, monkeypatch, "-k", "primes and stub-model and not stream")
+    text = (project.path / "cassettes/gemini/demo/primes/stub-model/1.yaml").read_text()
+    assert "x-goog-api-key" not in text.lower()
+    assert "127.0.0.1" not in text  # hosts are a fixed placeholder: re-records diff cleanly
+    assert "set-cookie" not in text.lower()
+    assert "uri: https://gemini.api.invalid/v1beta/models/stub-model:generateContent" in text
+    assert "latency_s" in text  # record-time timing is kept with the recording
+
+
+def test_failing_item_reads_like_a_spec(project, stub, monkeypatch):
+    result = record(project, stub, monkeypatch, "-k", "primes and stub-wrong and not stream")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "checks failed for case 'primes' with model 'stub-wrong'" in out
+    assert "FAIL  answer_number" in out and "expected:" in out and "actual:" in out
+    assert "demo.eval.yaml:" in out and "cassettes/gemini/demo/primes/stub-wrong/1.yaml" in out
+    assert "Traceback" not in out and "def runtest" not in out
+
+
+def test_missing_cassette_is_an_error_with_the_record_command(project):
+    result = project.runpytest_subprocess("evals", "-k", "primes and stub-model and not stream")
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert "not a model failure" in out
+    assert "does not exist" in out
+    assert "pytest 'evals/demo.eval.yaml::primes[stub-model]' --record-mode=rewrite" in out
+
+
+def test_edited_prompt_is_an_error_that_names_the_difference(project, stub, monkeypatch):
+    record(project, stub, monkeypatch, "-k", "primes and not stream")
+    evals = project.path / "evals" / "demo.eval.yaml"
+    evals.write_text(evals.read_text().replace("first 50 primes? Run code.",
+                                               "first 60 primes? Run code."))
+    result = project.runpytest_subprocess("evals", "-k", "primes and not stream")
+    result.assert_outcomes(errors=2)
+    out = result.stdout.str()
+    assert "contents[0].parts[0].text" in out
+    assert "first 50 primes" in out and "first 60 primes" in out
+    assert "--record-mode=rewrite" in out
+    assert "Traceback" not in out
+
+
+def test_429_is_retried_and_never_stored(project, stub, monkeypatch):
+    stub.fail_next = [(429, {"Retry-After": "0"}), (503, {})]
+    result = record(project, stub, monkeypatch, "-k", "primes and stub-model and not stream")
+    result.assert_outcomes(passed=1)
+    assert len(stub.hits) == 3
+    text = (project.path / "cassettes/gemini/demo/primes/stub-model/1.yaml").read_text()
+    assert text.count("- request:") == 1
+    assert "RESOURCE_EXHAUSTED" not in text
+
+
+def test_failed_rerecord_keeps_the_good_cassette(project, stub, monkeypatch):
+    sel = ("-k", "primes and stub-model and not stream")
+    record(project, stub, monkeypatch, *sel).assert_outcomes(passed=1)
+    path = project.path / "cassettes/gemini/demo/primes/stub-model/1.yaml"
+    good = path.read_bytes()
+    stub.fail_next = [(503, {})] * 3  # more than the 3 attempts allowed
+    result = record(project, stub, monkeypatch, *sel)
+    result.assert_outcomes(errors=1)
+    assert "API error 503" in result.stdout.str()
+    assert path.read_bytes() == good
+    assert not list(path.parent.glob(".*recording*"))
+
+
+def test_unknown_model_is_an_api_error_not_a_failure(project, stub, monkeypatch):
+    result = record(project, stub, monkeypatch, "--model", "missing-model", "-k", "primes")
+    result.assert_outcomes(errors=2)
+    out = result.stdout.str()
+    assert "API error 404" in out and "Check --model" in out
+
+
+def test_recording_without_a_key_says_how_to_set_one(project):
+    result = project.runpytest_subprocess("evals", "--record-mode=rewrite",
+                                          "-k", "primes and stub-model")
+    result.assert_outcomes(errors=2)
+    assert "export GEMINI_API_KEY" in result.stdout.str()
+
+
+def test_result_records(project, stub, monkeypatch):
+    record(project, stub, monkeypatch)
+    run_dirs = [p for p in (project.path / "reports").iterdir() if p.name != "latest"]
+    assert len(run_dirs) == 1
+    latest = project.path / "reports" / "latest"
+    assert latest.resolve() == run_dirs[0].resolve()
+    records = [json.loads(line) for line in (latest / "results.jsonl").read_text().splitlines()]
+    assert len(records) == 6
+    by_id = {(r["case"], r["model"]): r for r in records}
+    ok = by_id[("primes", "stub-model")]
+    assert ok["verdict"] == "pass" and ok["attempts"] == 1 and ok["outcomes"] == ["OUTCOME_OK"]
+    assert ok["usage"]["tool_use_prompt_tokens"] == 40
+    assert ok["cassette"] == "cassettes/gemini/demo/primes/stub-model/1.yaml"
+    assert ok["transcript"]["code_runs"][0]["output"] == "5117\n"
+    assert ok["latency_s"] is not None
+    bad = by_id[("primes", "stub-wrong")]
+    assert bad["verdict"] == "fail"
+    assert [c["name"] for c in bad["checks"] if not c["passed"]] == [
+        "output_contains", "answer_number"] or not all(c["passed"] for c in bad["checks"])
+
+
+def test_samples_and_selection(project, stub, monkeypatch):
+    result = project.runpytest_subprocess("evals", "--collect-only", "-q", "--samples", "2",
+                               "-k", "primes-stream and stub-wrong")
+    lines = [line for line in result.outlines if "::" in line]
+    assert lines == ["evals/demo.eval.yaml::primes-stream[stub-wrong#1]",
+                     "evals/demo.eval.yaml::primes-stream[stub-wrong#2]"]
+
+
+def test_bad_eval_file_is_one_collection_error_and_others_run(project, stub, monkeypatch):
+    (project.path / "evals" / "broken.eval.yaml").write_text(
+        "suite: broken\ncases:\n  - id: x\n    promt: hi\n")
+    result = record(project, stub, monkeypatch, "-rA",
+                    "-k", "primes and stub-model and not stream or invalid")
+    result.assert_outcomes(passed=1, errors=1)
+    out = result.stdout.str()
+    assert "ERROR evals/broken.eval.yaml::invalid-eval-file" in out
+    assert "broken.eval.yaml:4: cases[0].promt" in out and "Did you mean 'prompt'" in out
+    assert "harness validate evals/broken.eval.yaml" in out
+    assert "Traceback" not in out
+
+
+def test_works_under_xdist(project, stub, monkeypatch):
+    pytest.importorskip("xdist")
+    record(project, stub, monkeypatch)
+    result = project.runpytest_subprocess("evals", "-n", "2")
+    result.assert_outcomes(passed=3, failed=3)
+    latest = project.path / "reports" / "latest" / "results.jsonl"
+    assert len(latest.read_text().splitlines()) == 6
+
+
+def test_cassettes_can_be_moved_elsewhere(project, stub, monkeypatch, tmp_path):
+    target = tmp_path / "elsewhere"
+    record(project, stub, monkeypatch, "--harness-cassette-dir", str(target),
+           "-k", "primes and stub-model and not stream").assert_outcomes(passed=1)
+    assert (target / "gemini/demo/primes/stub-model/1.yaml").exists()
+    shutil.rmtree(target)

@@ -1,0 +1,224 @@
+"""Good eval files: defaults, tags, skip forms, samples, lines and locations, validate_paths."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import yamlload
+from harness.spec import (
+    APIS,
+    EvalFile,
+    GenerationSettings,
+    SpecError,
+    ThinkingSettings,
+    load_eval_file,
+    validate_paths,
+)
+
+DOCS = """\
+# yaml-language-server: $schema=../harness/schema/eval.schema.json
+suite: gemini-docs
+description: Examples from the Gemini docs.
+defaults:
+  api: stream
+  samples: 2
+  tags: [docs]
+  config:
+    temperature: 0
+    seed: 7
+    thinking: {budget: 1024}
+  expect: [code_executed]
+cases:
+  - id: sum-first-50-primes
+    description: The docs example.
+    prompt: >-
+      What is the sum of the first 50 prime numbers? Generate and run code for the
+      calculation, and make sure you get all 50.
+    config:
+      seed: null
+      thinking: {include_thoughts: true}
+    expect:
+      - final_outcome: OUTCOME_OK
+      - output_contains: "5117"
+      - answer_number: 5117
+      - max_attempts: 5
+    tags: [math, docs]
+  - {id: flow.style_ok, prompt: "2 + 2?", api: generate_content, samples: 1, skip: true}
+  - id: reasoned-skip
+    prompt: p
+    skip: waiting for the new model
+  - id: not-skipped
+    prompt: p
+    skip: false
+    config: {temperature: 1.5, max_output_tokens: 100, top_p: 0.9, system_instruction: Be brief.}
+"""
+
+
+@pytest.fixture
+def docs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> EvalFile:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "evals").mkdir()
+    path = Path("evals/docs.eval.yaml")
+    path.write_text(DOCS)
+    return load_eval_file(path)
+
+
+def write(tmp_path: Path, text: str, name: str = "x.eval.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+def test_file_fields(docs: EvalFile) -> None:
+    assert docs.suite == "gemini-docs"
+    assert docs.description == "Examples from the Gemini docs."
+    assert [c.id for c in docs.cases] == ["sum-first-50-primes", "flow.style_ok", "reasoned-skip",
+                                          "not-skipped"]
+    assert all(c.suite == "gemini-docs" and c.path == docs.path for c in docs.cases)
+
+
+def test_defaults_merge_key_wise_and_the_case_wins(docs: EvalFile) -> None:
+    first, flow, reasoned, last = docs.cases
+    # seed: null clears the default; thinking merges key by key
+    assert first.config == GenerationSettings(
+        temperature=0, thinking=ThinkingSettings(budget=1024, include_thoughts=True))
+    assert reasoned.config == GenerationSettings(temperature=0, seed=7,
+                                                 thinking=ThinkingSettings(budget=1024))
+    assert last.config.temperature == 1.5 and last.config.seed == 7
+    assert last.config.max_output_tokens == 100 and last.config.top_p == 0.9
+    assert last.config.system_instruction == "Be brief."
+    assert (first.api, flow.api) == ("stream", "generate_content")
+    assert (first.samples, flow.samples) == (2, 1)
+
+
+def test_expect_defaults_come_first(docs: EvalFile) -> None:
+    first, flow, *_ = docs.cases
+    assert [c.name for c in first.expect] == ["code_executed", "final_outcome",
+                                              "output_contains", "answer_number", "max_attempts"]
+    assert [c.name for c in flow.expect] == ["code_executed"]
+    assert first.expect[3].args.model_dump()["value"] == 5117
+
+
+def test_tags_are_merged_without_repeats(docs: EvalFile) -> None:
+    assert docs.cases[0].tags == ("docs", "math")
+    assert docs.cases[1].tags == ("docs",)
+
+
+def test_skip_forms(docs: EvalFile) -> None:
+    first, flow, reasoned, last = docs.cases
+    assert first.skip is None and last.skip is None
+    assert flow.skip == "skipped in evals/docs.eval.yaml:28"
+    assert reasoned.skip == "waiting for the new model"
+
+
+def test_lines_and_locations(docs: EvalFile) -> None:
+    assert [c.line for c in docs.cases] == [14, 28, 29, 32]
+    assert docs.cases[0].location() == "evals/docs.eval.yaml:14"
+    assert docs.cases[0].description == "The docs example."
+    assert docs.cases[0].prompt.startswith("What is the sum") and "\n" not in docs.cases[0].prompt
+
+
+def test_location_of_absolute_path_is_relative_to_cwd(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "cases:\n  - id: a\n    prompt: p\n")
+    monkeypatch.chdir(tmp_path)
+    case = load_eval_file(path.resolve()).cases[0]
+    assert case.location() == "x.eval.yaml:2"
+
+
+def test_minimal_file_defaults(tmp_path: Path) -> None:
+    f = load_eval_file(write(tmp_path, "cases:\n  - {id: a, prompt: p}\n", "my-suite.eval.yaml"))
+    (case,) = f.cases
+    assert f.suite == "my-suite" and f.description is None
+    assert (case.api, case.samples, case.tags, case.skip, case.expect) == (
+        APIS[0], 1, (), None, ())
+    assert case.config == GenerationSettings()
+    assert case.description is None
+
+
+def test_empty_skip_reason_uses_the_location(tmp_path: Path) -> None:
+    path = write(tmp_path, 'cases:\n  - id: a\n    prompt: p\n    skip: ""\n')
+    assert load_eval_file(path).cases[0].skip == f"skipped in {path.as_posix()}:4"
+
+
+def test_anchors_and_merge_keys(tmp_path: Path) -> None:
+    f = load_eval_file(write(tmp_path, """
+        cases:
+          - &base
+            id: a
+            prompt: shared prompt
+            config: {temperature: 1}
+          - <<: *base
+            id: b
+          - <<: [*base]
+            id: c
+            config: {temperature: 0}
+        """))
+    assert [(c.id, c.prompt, c.config.temperature) for c in f.cases] == [
+        ("a", "shared prompt", 1), ("b", "shared prompt", 1), ("c", "shared prompt", 0)]
+    assert [c.line for c in f.cases] == [2, 6, 8]
+
+
+def test_yaml_1_1_dates_stay_text(tmp_path: Path) -> None:
+    f = load_eval_file(write(tmp_path, "cases:\n  - id: 2024-01-01\n    prompt: p\n"))
+    assert f.cases[0].id == "2024-01-01"
+
+
+def test_bom_and_crlf(tmp_path: Path) -> None:
+    path = tmp_path / "x.eval.yaml"
+    path.write_bytes(b"\xef\xbb\xbfcases:\r\n  - id: a\r\n    prompt: p\r\n  - id: b\r\n"
+                     b"    prompt: q\r\n")
+    assert [c.line for c in load_eval_file(path).cases] == [2, 4]
+
+
+def test_longest_id(tmp_path: Path) -> None:
+    ok = "a" * 100
+    path = write(tmp_path, f"cases:\n  - {{id: {ok}, prompt: p}}\n")
+    assert load_eval_file(path).cases[0].id == ok
+    with pytest.raises(SpecError, match="not filename-safe"):
+        load_eval_file(write(tmp_path, f"cases:\n  - {{id: {ok}b, prompt: p}}\n"))
+
+
+def test_pure_python_loader_gives_the_same_lines(docs: EvalFile,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlload, "_Loader", yaml.SafeLoader)
+    again = load_eval_file(docs.path)
+    assert again == docs
+    bad = docs.path.with_name("bad.eval.yaml")
+    bad.write_text("cases:\n  - id: a\n    prompt: p\n    prompt: q\n")
+    with pytest.raises(SpecError) as info:
+        load_eval_file(bad)
+    assert info.value.issues[0].line == 4
+
+
+def test_validate_paths(tmp_path: Path) -> None:
+    evals = tmp_path / "evals"
+    (evals / "sub").mkdir(parents=True)
+    write(evals, "cases:\n  - {id: a, prompt: p}\n", "good.eval.yaml")
+    bad = write(evals / "sub", "cases:\n  - {id: a, prompt: p, sampels: 2}\n", "bad.eval.yaml")
+    write(evals, "not: [an eval file\n", "notes.yaml")
+    errors = validate_paths([evals])
+    assert len(errors) == 1
+    assert errors[0].issues[0].path == bad and errors[0].issues[0].field == "cases[0].sampels"
+    assert validate_paths([evals / "good.eval.yaml"]) == []
+
+
+def test_validate_paths_reports_missing_and_empty(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    errors = validate_paths([tmp_path / "nope.eval.yaml", tmp_path / "empty"])
+    assert [e.issues[0].message for e in errors] == [
+        "no such file or directory", "no *.eval.yaml files under this directory"]
+
+
+def test_spec_import_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, harness.spec; "
+            "print(sorted(m for m in sys.modules if m.startswith(('google', 'vcr'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
