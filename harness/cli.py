@@ -32,7 +32,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print("harness validate: no *.eval.yaml files found in " + ", ".join(args.paths),
               file=sys.stderr)
         return 2
-    bad = {str(i.path) for e in errors for i in e.issues}
+    bad = {str(i.path) for e in errors for i in e.issues if i.path.is_file()}
     cases = sum(len(load_eval_file(f).cases) for f in files if str(f) not in bad)
     print(f"{len(files) - len(bad)} of {len(files)} eval files valid ({cases} cases)")
     return 1 if errors else 0

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 API_VERSION = "v1beta"  # the SDK defaults to v1 for the Gemini API; set it explicitly (Decisions)
 REPLAY_KEY = "replay-placeholder-key"  # replay needs no key, but the SDK wants one
+REPLAY_BASE_URL = "https://gemini.api.invalid/"  # replay never resolves a host
 KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 SURFACES = ("generate_content", "stream", "interactions")
@@ -67,14 +68,34 @@ def make_client(target: str, *, recording: bool) -> Any:
         from google import genai
         from google.genai import types
 
-        # attempts=1: the SDK's own retries (on by default for interactions) would hide
-        # failures from the harness's policy, which treats every surface alike.
-        _clients[cache_key] = genai.Client(api_key=key, http_options=types.HttpOptions(
-            api_version=API_VERSION, retry_options=types.HttpRetryOptions(attempts=1)))
+        options = types.HttpOptions(
+            api_version=API_VERSION,
+            # attempts=1: the SDK's own retries (on by default for interactions) would hide
+            # failures from the harness's policy, which treats every surface alike.
+            retry_options=types.HttpRetryOptions(attempts=1))
+        if not recording:
+            from harness.replay import replay_http_client
+
+            options.httpx_client = replay_http_client()
+            options.base_url = REPLAY_BASE_URL
+        _clients[cache_key] = genai.Client(api_key=key, http_options=options)
     return _clients[cache_key]
 
 
+_configs: dict[int, tuple[Case, Any]] = {}
+
+
 def _generate_config(case: Case) -> Any:
+    """The SDK config for a case, built once per case (it is immutable)."""
+    cached = _configs.get(id(case))
+    if cached is not None and cached[0] is case:
+        return cached[1]
+    config = _build_generate_config(case)
+    _configs[id(case)] = (case, config)
+    return config
+
+
+def _build_generate_config(case: Case) -> Any:
     from google.genai import types
 
     cfg = case.config

@@ -113,6 +113,11 @@ class RecordSink:
         self.writer.write(record)
         self.counts.setdefault(record["model"], Counter())[record["verdict"]] += 1
 
+    def pytest_sessionfinish(self) -> None:
+        """Close the results file."""
+        if self.writer is not None:
+            self.writer.close()
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """A short per-model table and where the records went."""
         if self.writer is None:

@@ -148,20 +148,25 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
     """
     import vcr.errors
 
-    replay = record_mode == "none" or (record_mode == "once" and path.exists())
-    if replay:
+    replaying = record_mode == "none" or (record_mode == "once" and path.exists())
+    if replaying:
         if not path.exists():
             raise CassetteError(
                 f"no cassette for this item: {_rel(path)} does not exist.\n"
                 f"To record it (needs GEMINI_API_KEY): {rerecord_hint}")
         from pytest_recording.network import blocking_context
 
+        from harness import replay
+
+        cas = replay.load_cassette(my_vcr, path)
+        replay.TRANSPORT.cassette = cas
         try:
-            with my_vcr.use_cassette(str(path), record_mode="none") as cas, \
-                    blocking_context(allowed_hosts=None):
+            with blocking_context(allowed_hosts=None):
                 yield Recording(cas, path, replaying=True)
         except vcr.errors.CannotOverwriteExistingCassetteException as exc:
             raise CassetteError(describe_miss(exc, path, rerecord_hint)) from None
+        finally:
+            replay.TRANSPORT.cassette = None
         return
 
     tmp = path.with_name(f".{path.stem}.recording-{os.getpid()}.yaml")

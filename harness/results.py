@@ -60,6 +60,7 @@ class ResultsWriter:
         self.report_dir = report_dir
         self.run_id = run_id or new_run_id()
         self.count = 0
+        self._fh: Any = None
 
     @property
     def run_dir(self) -> Path:
@@ -78,11 +79,18 @@ class ResultsWriter:
             if step.get("type") == "image" and "data" in step:
                 step["file"] = self._store_image(step.pop("data"), step.get("mime_type"),
                                                  step.get("sha256"))
-        with self.results_path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-        if self.count == 0:
+        if self._fh is None:
+            self._fh = self.results_path.open("a", encoding="utf-8")
             self._point_latest()
+        self._fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        self._fh.flush()  # a crashed run still leaves every finished item on disk
         self.count += 1
+
+    def close(self) -> None:
+        """Close the results file (idempotent)."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
     def _store_image(self, data_b64: str, mime: str | None, sha: str | None) -> str:
         raw = base64.b64decode(data_b64)

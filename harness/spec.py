@@ -9,8 +9,8 @@ problems in a file are reported together in one :class:`SpecError`.
 from __future__ import annotations
 
 import copy
-import difflib
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
@@ -19,6 +19,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.checks import CheckCall, CheckParseError, check_json_schema, parse_check
+from harness.specmessages import (
+    bad_name,
+    clean_loc,
+    describe,
+    got,
+    reference_error,
+    safe_name,
+    yaml_error,
+)
 from harness.yamlload import LoadedYaml, Path_, format_path, load_yaml
 
 Api = Literal["generate_content", "stream", "interactions", "chat"]
@@ -30,7 +39,6 @@ TAG_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Tags become pytest marks: these names would change how pytest runs the item.
 RESERVED_TAGS = ("filterwarnings", "parametrize", "skip", "skipif", "usefixtures", "xfail")
 _RESERVED_FIELDS = {
-    "reference": "`reference:` is reserved for ground-truth reference code",
     "inputs": "`inputs:` is reserved for input files (images, CSVs) sent with the prompt",
     "turns": "`turns:` is reserved for multi-turn conversations",
 }
@@ -98,9 +106,13 @@ class CaseSpec(_Strict):
     skip: bool | str | None = Field(default=None, description="true, or the reason for skipping.")
     samples: int | None = Field(default=None, ge=1, le=1000,
                                 description="Runs per model (default 1).")
-    reference: str | None = Field(default=None, description="Reserved: trusted solution code.")
+    reference: str | None = Field(default=None, pattern=r"\S", description=(
+        "Trusted Python code that solves the case: the ground truth (usually a `|` block)."))
     inputs: list[InputSpec] | None = Field(default=None, description="Reserved: input files.")
     turns: list[str] | None = Field(default=None, min_length=1, description="Reserved: chat turns.")
+
+
+_CASE_KEYS = tuple(CaseSpec.model_fields)
 
 
 class FileSpec(_Strict):
@@ -143,6 +155,9 @@ class Case:
         path: The eval file.
         line: 1-based line where the case's mapping starts.
         description: Free text.
+        reference: Trusted Python source that solves the case (compiles), or None.
+        reference_line: 1-based line where the reference's text starts (the line after
+            ``reference: |``), or None without a reference.
 
     """
 
@@ -158,6 +173,8 @@ class Case:
     path: Path
     line: int
     description: str | None = None
+    reference: str | None = None
+    reference_line: int | None = None
 
     def location(self) -> str:
         """``file:line`` of the case, e.g. ``evals/docs.eval.yaml:12``."""
@@ -222,7 +239,8 @@ def load_eval_file(path: Path) -> EvalFile:
 
     Raises:
         SpecError: with every problem found: unreadable file, invalid YAML, unknown or
-            mistyped keys, unknown checks, duplicate ids, features not supported yet.
+            mistyped keys, unknown checks, duplicate ids, reference code that does not
+            compile, features not supported yet.
 
     """
     path = Path(path)
@@ -234,164 +252,11 @@ def load_eval_file(path: Path) -> EvalFile:
     try:
         doc = load_yaml(text)
     except yaml.YAMLError as exc:
-        raise SpecError([_yaml_issue(path, exc, text)]) from None
+        line, message = yaml_error(exc, text)
+        raise SpecError([SpecIssue(path, line, "", message)]) from None
     if doc.problems:
         raise SpecError([SpecIssue(path, p.line, p.field, p.message) for p in doc.problems])
     return _Builder(path, doc).build()
-
-
-def _yaml_issue(path: Path, exc: yaml.YAMLError, text: str) -> SpecIssue:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-    where = f" ({context} started at line {cmark.line + 1}, column {cmark.column + 1})" \
-        if context and cmark else ""
-    col = f" at column {mark.column + 1}" if mark else ""
-    lines = text.splitlines()
-    if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
-        fix = "YAML does not allow tabs for indentation: indent with spaces."
-    else:
-        fix = "Check the indentation (spaces, not tabs), quotes and closing brackets there."
-    return SpecIssue(path, mark.line + 1 if mark else None, "",
-                     f"invalid YAML{col}: {problem}{where}. {fix}")
-
-
-_WANT = {"string_type": "text", "int_type": "a whole number", "float_type": "a number",
-         "bool_type": "true or false", "list_type": "a list",
-         "model_type": "a mapping (`key: value` lines)", "dict_type": "a mapping"}
-
-
-def _got(value: Any) -> str:
-    if value is None:
-        return "nothing (an empty value)"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
-    if isinstance(value, str):
-        return f"{value!r} (text)" if len(value) < 60 else f"{value[:57]!r}... (text)"
-    if isinstance(value, int | float):
-        return f"{value!r} (a number)"
-    return "a list" if isinstance(value, list) else "a mapping"
-
-
-def _unwrap(tp: Any) -> Any:
-    while True:
-        if hasattr(tp, "__metadata__"):  # Annotated[...]
-            tp = get_args(tp)[0]
-            continue
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if type(None) in get_args(tp) and len(args) == 1:
-            tp = args[0]
-            continue
-        return tp
-
-
-def _is_union(tp: Any) -> bool:
-    tp = _unwrap(tp)
-    return len([a for a in get_args(tp) if a is not type(None)]) > 1 and not _is_list(tp)
-
-
-def _is_list(tp: Any) -> bool:
-    return getattr(tp, "__origin__", None) is list
-
-
-def _clean_loc(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Path_, list[Any]]:
-    """Pydantic's error location without its union-member labels, and the type at each step."""
-    path: list[str | int] = []
-    types: list[Any] = [model]
-    label_next = False
-    for part in loc:
-        if label_next:  # e.g. ("skip", "bool"): the label names the union member that failed
-            label_next = False
-            continue
-        cur = _unwrap(types[-1])
-        nxt: Any = None
-        if isinstance(cur, type) and issubclass(cur, BaseModel) and part in cur.model_fields:
-            nxt = cur.model_fields[part].annotation
-        elif _is_list(cur) and isinstance(part, int):
-            nxt = get_args(cur)[0]
-        path.append(part)
-        types.append(nxt)
-        label_next = _is_union(nxt)
-    return tuple(path), types
-
-
-def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    near = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean {near[0]!r}?" if near else ""
-
-
-def _safe_name(text: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text)
-    return re.sub(r"^[^A-Za-z0-9]+", "", name)[:100].rstrip("-._") or "case-1"
-
-
-def _bad_name(what: str, value: str) -> str:
-    return (f"{what} {value!r} is not filename-safe ({what}s name cassette folders and test ids):"
-            " use 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit. "
-            f"For example: {_safe_name(value)}")
-
-
-def _describe(errs: list[dict[str, Any]], path: Path_, types: list[Any]) -> str:
-    """Describe the errors at one field: what is wrong, the choices and the fix."""
-    err, key = errs[0], str(path[-1]) if path else ""
-    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
-    if len(errs) > 1:  # every member of a union failed: list what each would accept
-        if key == "skip":
-            return f"`skip:` takes true, false or a reason (text), got {_got(value)}"
-        wants = ", or ".join(dict.fromkeys(_WANT.get(e["type"], e["msg"]) for e in errs))
-        return f"expected {wants}, got {_got(value)}"
-    if kind == "extra_forbidden":
-        parent = _unwrap(types[-2])
-        allowed = list(parent.model_fields)
-        hint = _did_you_mean(key, allowed)
-        if key in GenerationSettings.model_fields and "config" in allowed:
-            hint = f" `{key}` is a generation setting: put it under `config:`."
-        elif parent is FileSpec and key in CaseSpec.model_fields:
-            hint = f" `{key}` belongs to a case: put it inside a case under `cases:`."
-        return f"unknown key {key!r}.{hint} Allowed keys here: {', '.join(allowed)}"
-    if kind == "missing":
-        return (f"missing required key {key!r}"
-                + (" (every case needs an `id` and a `prompt`)" if key in ("id", "prompt") else ""))
-    if kind == "literal_error":
-        choices = [c.strip("'") for c in str(ctx.get("expected", "")).replace(" or ", ", ")
-                   .split(", ")]
-        what = "API" if key == "api" else "value"
-        if not isinstance(value, str):
-            return f"expected one of: {', '.join(choices)}; got {_got(value)}"
-        return (f"unknown {what} {value!r}.{_did_you_mean(value, choices)} "
-                f"Valid {what}s: {', '.join(choices)}")
-    if kind == "string_pattern_mismatch":
-        if key == "prompt":
-            return "the prompt is blank: write the question the model should answer"
-        if key in ("id", "suite"):
-            return _bad_name("case id" if key == "id" else "suite", str(value))
-        fixed = re.sub(r"\W+", "_", str(value)).strip("_") or "my_tag"
-        return (f"tag {value!r} is not a valid tag: tags become pytest marks, so use letters, "
-                f"digits and '_', starting with a letter or '_'. For example: "
-                f"{'_' + fixed if fixed[0].isdigit() else fixed}")
-    if kind == "too_short" or (key == "cases" and value is None and len(path) == 1):
-        if key == "cases":
-            return ("`cases:` is empty: add at least one case, e.g.\n"
-                    "cases:\n  - id: my-case\n    prompt: What is 2 + 2? Run code to check.")
-        return f"{key} must not be empty"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        op = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">",
-              "less_than": "<"}[kind]
-        limit = next(iter(ctx.values()), 0)
-        return f"must be {op} {limit:g}, got {value!r}"
-    if kind in _WANT:
-        text = f"expected {_WANT[kind]}, got {_got(value)}"
-        if kind in ("int_type", "float_type") and isinstance(value, str):
-            try:
-                float(value)
-                text += ": remove the quotes (YAML reads `1e-3` as text: write 0.001)"
-            except ValueError:
-                pass
-        elif kind == "string_type" and isinstance(value, bool | int | float):
-            text += ": put it in quotes" + (" (YAML reads yes/no/on/off as true/false)"
-                                            if isinstance(value, bool) else "")
-        return text
-    return f"{err['msg']} (got {_got(value)})"
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -404,9 +269,10 @@ class _Builder:
         self.path, self.doc = path, doc
         self.issues: list[SpecIssue] = []
 
-    def add(self, path: Path_, message: str, *, key: bool = False) -> None:
-        self.issues.append(SpecIssue(self.path, self.doc.line_of(path, key=key),
-                                     format_path(path), message))
+    def add(self, path: Path_, message: str, *, key: bool = False,
+            line: int | None = None) -> None:
+        line = line or self.doc.line_of(path, key=key)
+        self.issues.append(SpecIssue(self.path, line, format_path(path), message))
 
     def validate(self, model: type[_M], raw: Any, base: Path_,
                  ignore: tuple[Path_, ...] = ()) -> _M | None:
@@ -415,11 +281,11 @@ class _Builder:
         except ValidationError as exc:
             groups: dict[Path_, tuple[list[dict[str, Any]], list[Any]]] = {}
             for err in exc.errors(include_url=False):
-                sub, types = _clean_loc(model, err["loc"])
+                sub, types = clean_loc(model, err["loc"])
                 groups.setdefault(sub, ([], types))[0].append(dict(err))
             for sub, (errs, types) in groups.items():
                 if sub not in ignore:
-                    self.add((*base, *sub), _describe(errs, sub, types),
+                    self.add((*base, *sub), describe(errs, sub, types, case_keys=_CASE_KEYS),
                              key=errs[0]["type"] == "extra_forbidden")
             return None
 
@@ -442,7 +308,7 @@ class _Builder:
         elif not isinstance(data, dict):
             hint = " Put the list under a `cases:` key." if isinstance(data, list) else ""
             self.add((), f"the top level must be a mapping (suite, description, defaults, "
-                         f"cases), got {_got(data)}.{hint}")
+                         f"cases), got {got(data)}.{hint}")
         if self.issues:
             raise SpecError(self.issues)
         head = self.validate(FileSpec, data, ())
@@ -475,8 +341,8 @@ class _Builder:
         for suffix in (".eval.yaml", ".eval.yml", ".yaml", ".yml"):
             name = name.removesuffix(suffix) if name.endswith(suffix) else name
         if not re.match(ID_PATTERN, name):
-            self.add((), f"{_bad_name('suite', name)}. Rename the file or add "
-                         f"`suite: {_safe_name(name)}` at the top.")
+            self.add((), f"{bad_name('suite', name)}. Rename the file or add "
+                         f"`suite: {safe_name(name)}` at the top.")
         return name
 
     def case(self, i: int, raw: Any, defaults: DefaultsSpec, default_checks: list[CheckCall],
@@ -485,7 +351,7 @@ class _Builder:
         before = len(self.issues)
         if not isinstance(raw, dict):
             self.add(base, f"each case is a mapping with at least `id:` and `prompt:`, "
-                           f"got {_got(raw)}")
+                           f"got {got(raw)}")
             return None
         rid = raw.get("id")
         if isinstance(rid, str):
@@ -518,6 +384,7 @@ class _Builder:
                                           f"otherwise pick another tag name")
         expect = raw.get("expect")
         calls = self.checks(expect if isinstance(expect, list) else [], (*base, "expect"))
+        reference_line = self.reference(raw.get("reference"), (*base, "reference"))
         if spec is None or len(self.issues) > before:
             return None
         skip: str | None = None
@@ -532,7 +399,24 @@ class _Builder:
             expect=(*default_checks, *calls),
             tags=tuple(dict.fromkeys([*(defaults.tags or []), *(spec.tags or [])])),
             skip=skip, samples=spec.samples or defaults.samples or 1, path=self.path,
-            line=self.doc.line_of(base) or 0, description=spec.description)
+            line=self.doc.line_of(base) or 0, description=spec.description,
+            reference=spec.reference, reference_line=reference_line if spec.reference else None)
+
+    def reference(self, source: Any, path: Path_) -> int | None:
+        """Check that a (non-blank) reference compiles; return the line where its text starts."""
+        line = self.doc.text_line(path)
+        if not isinstance(source, str) or not source.strip():
+            return line  # missing, or reported by the schema check
+        try:
+            with warnings.catch_warnings():  # e.g. invalid escapes: the run reports those
+                warnings.simplefilter("ignore")
+                compile(source, f"{_display(self.path)}:{line}", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            literal = self.doc.styles.get(path) == "|"
+            lineno = exc.lineno if isinstance(exc, SyntaxError) else None
+            at = line + lineno - 1 if line and lineno and literal else line
+            self.add(path, reference_error(exc, literal=literal), line=at)
+        return line
 
 
 _CHAT = ("`api: chat` (multi-turn conversations) is reserved and not supported yet in this "

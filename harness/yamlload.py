@@ -43,6 +43,8 @@ class LoadedYaml:
         data: The plain Python value (dicts, lists, str, int, float, bool, None).
         lines: Field path -> 1-based line where that value starts.
         key_lines: Field path -> 1-based line of the mapping key that introduced it.
+        styles: Field path -> style of a quoted or block scalar: ``|`` (literal block),
+            ``>`` (folded block), ``'`` or ``"``; plain scalars are absent.
         problems: Duplicate keys, forbidden tags, ...; ``data`` is unreliable when non-empty.
 
     """
@@ -50,6 +52,7 @@ class LoadedYaml:
     data: Any = None
     lines: dict[Path_, int] = field(default_factory=dict)
     key_lines: dict[Path_, int] = field(default_factory=dict)
+    styles: dict[Path_, str] = field(default_factory=dict)
     problems: list[YamlProblem] = field(default_factory=list)
 
     def line_of(self, path: Path_, *, key: bool = False) -> int | None:
@@ -60,6 +63,17 @@ class LoadedYaml:
             if path[:n] in self.lines:
                 return self.lines[path[:n]]
         return None
+
+    def text_line(self, path: Path_) -> int | None:
+        """The 1-based line where the text of the scalar at ``path`` starts.
+
+        That is the line after the ``|`` or ``>`` of a block scalar, else the value's own line.
+        In a literal block (``|``) line ``n`` of the text is on line ``text_line + n - 1``.
+        """
+        line = self.lines.get(path)
+        if line is not None and self.styles.get(path) in ("|", ">"):
+            return line + 1
+        return line
 
 
 def format_path(path: Path_) -> str:
@@ -133,6 +147,8 @@ class _Builder:
                                  "mappings). Remove the tag, or quote the value if it is text.")
 
     def scalar(self, node: ScalarNode, path: Path_) -> Any:
+        if node.style:  # None (pure-Python loader) or "" (libyaml) for plain scalars
+            self.out.styles[path] = node.style
         if node.tag == f"{_STD}timestamp":
             # Nothing in an eval file is a date: keep `id: 2024-01-01` as the text it looks like
             # (YAML 1.2, which editors use, reads it as a string too).
@@ -192,5 +208,6 @@ class _Builder:
             sub = (*path, name)
             self.out.key_lines[sub] = line
             self.out.lines.pop(sub, None)  # an override replaces what a merge recorded
+            self.out.styles.pop(sub, None)
             result[name] = self.build(v, sub)
         return result

@@ -53,10 +53,12 @@ GOOD = [
           - max_attempts: 5
         skip: not yet
         tags: [math]
+        reference: |
+          print(sum(p for p in range(2, 230) if all(p % d for d in range(2, p))))
       - {id: b, prompt: p, skip: true, api: interactions, description: null}
     """,
     # The reserved fields are in the schema (editors complete them) even though loading
-    # them reports "not supported yet".
+    # them reports "not supported yet" (`reference:` is supported: it loads).
     """
     cases:
       - id: chat-primes
@@ -94,6 +96,10 @@ BAD = [
     "cases: [{id: a, prompt: p, expect: [{answer_number: 1, code_executed: true}]}]",
     "defaults: {temperature: 0}\ncases: [{id: a, prompt: p}]",
     "descripton: x\ncases: [{id: a, prompt: p}]",
+    "cases: [{id: a, prompt: p, reference: '  '}]",
+    "cases: [{id: a, prompt: p, reference: 3}]",
+    "defaults: {reference: print(1)}\ncases: [{id: a, prompt: p}]",
+    "reference: print(1)\ncases: [{id: a, prompt: p}]",
 ]
 
 
@@ -178,7 +184,7 @@ def documents(wild: bool) -> st.SearchStrategy[Any]:
         "temperature": often(st.floats(0, 2)), "seed": often(st.integers()),
         "top_p": often(st.floats(0, 1)), "max_output_tokens": often(st.integers(1, 10**6)),
         "system_instruction": often(st.text(max_size=5)), "thinking": often(thinking)})
-    extra = {"reference": values, "promt": values, "turns": values} if wild else {}
+    extra = {"promt": values, "turns": values} if wild else {}
     case = st.fixed_dictionaries(
         {"id": often(st.sampled_from(["a", "b", "A", "x.1", "2024-01-01", "c_2"])),
          "prompt": often(st.just("What is 2 + 2?"))},
@@ -187,6 +193,7 @@ def documents(wild: bool) -> st.SearchStrategy[Any]:
                   "tags": often(st.lists(often(st.sampled_from(["math", "docs"])), max_size=2)),
                   "skip": often(st.booleans() | st.text(max_size=5)),
                   "samples": often(st.integers(1, 5)), "description": often(st.text(max_size=5)),
+                  "reference": often(st.sampled_from(["print(5117)", "x = 1\nprint(x)\n"])),
                   **extra})
     cases = st.lists(often(case), min_size=1, max_size=4,
                      unique_by=None if wild else (lambda c: c["id"].casefold()))

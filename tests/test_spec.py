@@ -55,6 +55,10 @@ cases:
     prompt: p
     skip: false
     config: {temperature: 1.5, max_output_tokens: 100, top_p: 0.9, system_instruction: Be brief.}
+    reference: |
+      import sympy
+
+      print(sum(sympy.prime(i) for i in range(1, 51)))
 """
 
 
@@ -120,6 +124,52 @@ def test_lines_and_locations(docs: EvalFile) -> None:
     assert docs.cases[0].location() == "evals/docs.eval.yaml:14"
     assert docs.cases[0].description == "The docs example."
     assert docs.cases[0].prompt.startswith("What is the sum") and "\n" not in docs.cases[0].prompt
+
+
+def test_reference(docs: EvalFile) -> None:
+    first, *_, last = docs.cases
+    assert (first.reference, first.reference_line) == (None, None)
+    assert last.reference == ("import sympy\n\n"
+                              "print(sum(sympy.prime(i) for i in range(1, 51)))\n")
+    assert last.reference_line == 37  # the line after `reference: |`
+
+
+def test_reference_forms_and_lines(tmp_path: Path) -> None:
+    f = load_eval_file(write(tmp_path, """
+        cases:
+          - id: one-line
+            prompt: p
+            reference: print(5117)
+          - id: quoted
+            prompt: p
+            reference: "x = 1\\nprint(x)"
+          - id: literal-keep
+            prompt: p
+            reference: |+
+              def f():
+                  return 1
+
+
+          - id: anchored
+            prompt: p
+            reference: &ref |-
+              print(1)
+          - id: aliased
+            prompt: p
+            reference: *ref
+          - id: merged
+            <<: {reference: "print(2)"}
+            prompt: p
+          - id: none
+            prompt: p
+            reference: null
+        """))
+    got = {c.id: (c.reference, c.reference_line) for c in f.cases}
+    assert got == {
+        "one-line": ("print(5117)", 4), "quoted": ("x = 1\nprint(x)", 7),
+        "literal-keep": ("def f():\n    return 1\n\n\n", 11),
+        "anchored": ("print(1)", 18), "aliased": ("print(1)", 18), "merged": ("print(2)", 23),
+        "none": (None, None)}
 
 
 def test_location_of_absolute_path_is_relative_to_cwd(tmp_path: Path,

@@ -296,15 +296,94 @@ BAD: list[tuple[str, str, int | None, str, list[str]]] = [
           id: a
           prompt: p
         """, 2, "cases", ["expected a list, got a mapping"]),
-    ("reserved-reference", """
+    ("reference-syntax-error", """
         cases:
           - id: a
             prompt: p
             reference: |
-              print(1)
+              total = 0
+              for p in primes(50)
+                  total += p
+              print(total)
+        """, 6, "cases[0].reference",
+     ["the reference is not valid Python: SyntaxError:", "expected ':'",
+      "(line 2, column 20 of the reference: `for p in primes(50)`)", "ground truth"]),
+    ("reference-syntax-error-after-blank-lines", """
+        cases:
+          - id: a
+            prompt: p
+            reference: |-  # the solution
+
+              x = (1,
+                   2
+              print(x)
+        """, 6, "cases[0].reference",
+     ["not valid Python", "was never closed (line 2, column 5 of the reference"]),
+    ("reference-indentation-error", """
+        cases:
+          - id: a
+            prompt: p
+            reference: |
+              def f():
+              return 1
+        """, 6, "cases[0].reference",
+     ["IndentationError", "(line 2, column 1 of the reference: `return 1`)"]),
+    ("reference-folded-block", """
+        cases:
+          - id: a
+            prompt: p
+            reference: >
+              x = 6 * 7
+              print(x)
+        """, 5, "cases[0].reference",
+     ["not valid Python", "Write the code as a literal block (`reference: |`"]),
+    ("reference-one-line", """
+        cases:
+          - id: a
+            prompt: p
+            reference: print(1
+        """, 4, "cases[0].reference", ["not valid Python", "(line 1, column 6 of the reference"]),
+    ("reference-nul-character", """
+        cases:
+          - id: a
+            prompt: p
+            reference: "print(1)\\0"
+        """, 4, "cases[0].reference", ["the reference cannot be compiled", "null bytes"]),
+    ("reference-blank", """
+        cases:
+          - id: a
+            prompt: p
+            reference: "  "
         """, 4, "cases[0].reference",
-     ["`reference:` is reserved for ground-truth reference code",
-      "not supported yet", "remove it to run the case"]),
+     ["the reference is blank", "Python code that solves the case", "remove `reference:`"]),
+    ("reference-not-text", """
+        cases:
+          - id: a
+            prompt: p
+            reference: 42
+        """, 4, "cases[0].reference", ["expected text, got 42 (a number)"]),
+    ("reference-in-defaults", """
+        defaults:
+          reference: |
+            print(1)
+        cases:
+          - {id: a, prompt: p}
+        """, 2, "defaults.reference",
+     ["unknown key 'reference'", "set per case, not in `defaults:`",
+      "a reference solves one case", "put it inside the case under `cases:`"]),
+    ("prompt-in-defaults", """
+        defaults:
+          prompt: p
+        cases:
+          - {id: a, prompt: p}
+        """, 2, "defaults.prompt",
+     ["unknown key 'prompt'", "set per case, not in `defaults:`",
+      "Allowed keys here: api, config, samples, tags, expect"]),
+    ("reference-at-top-level", """
+        reference: print(1)
+        cases:
+          - {id: a, prompt: p}
+        """, 1, "reference", ["unknown key 'reference'", "put it inside a case under `cases:`"]),
     ("reserved-inputs", """
         cases:
           - id: a
@@ -427,3 +506,39 @@ def test_spec_error_pickles(tmp_path: Path) -> None:
         load_eval_file(_write(tmp_path, "cases: []\n"))
     again = pickle.loads(pickle.dumps(info.value))
     assert again.issues == info.value.issues and str(again) == str(info.value)
+
+
+def test_reference_error_is_reported_with_the_other_problems(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+        cases:
+          - id: a
+            prompt: p
+            samples: 0
+            reference: |
+              import math
+
+              print(math.prod(range(1, 6))
+          - id: b
+            prompt: q
+            reference: "return 5"
+        """)
+    with pytest.raises(SpecError) as info:
+        load_eval_file(path)
+    got = [(i.line, i.field) for i in info.value.issues]
+    assert got == [(4, "cases[0].samples"), (8, "cases[0].reference"),
+                   (11, "cases[1].reference")]
+    assert "'return' outside function" in info.value.issues[2].message
+
+
+def test_reference_line_with_the_pure_python_loader(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from harness import yamlload
+
+    monkeypatch.setattr(yamlload, "_Loader", yaml.SafeLoader)
+    path = _write(tmp_path, "cases:\n  - id: a\n    prompt: p\n    reference: |\n"
+                            "      x = 1\n      x +\n")
+    with pytest.raises(SpecError) as info:
+        load_eval_file(path)
+    assert info.value.issues[0].line == 6

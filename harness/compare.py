@@ -1,0 +1,291 @@
+"""Comparisons at the JSON boundary: ``summary.json`` of a run, and two runs compared offline.
+
+:func:`summary_json` turns one run's records into the ``summary.json`` structure (per-model
+figures, baseline-vs-candidate comparisons, the gate's decision). :func:`compare_runs` pairs
+the items of two earlier runs (``harness compare A B``) with B as the candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.pricing import Price
+from harness.results import read_results
+from harness.stats import (
+    Comparison,
+    ModelSummary,
+    Thresholds,
+    by_model,
+    compare_models,
+    gate,
+    summarize,
+)
+from harness.stats.tally import ItemKey, dedupe_items, item_key
+
+METHODS = {
+    "pass_rate": "passed / (passed + failed); ERRORs and skipped items are counted apart",
+    "ci": "Wilson score interval on the effective sample size n / (1 + (m - 1) * ICC), "
+          "ICC by the one-way ANOVA estimator clipped to [0, 1], m = sum(m_i^2) / n",
+    "pass_at_k": "unbiased 1 - C(n-c,k)/C(n,k) per case (Chen et al. 2021), mean over cases "
+                 "with at least k judged samples",
+    "pass_hat_k": "unbiased C(c,k)/C(n,k) per case (Yao et al. 2024), mean over cases",
+    "paired_test": "exact McNemar (binomial test on discordant cases) with one sample per "
+                   "case; otherwise a sign test on per-case pass fractions (ties dropped)",
+    "effect_ci": "difference in pass rate (candidate - baseline): Newcombe's hybrid score "
+                 "interval for paired proportions with one sample per case; otherwise a "
+                 "seeded percentile bootstrap over cases",
+    "classes": "per case: stable pass if pass fraction >= stable_pass, stable fail if <= "
+               "stable_fail, flaky otherwise",
+    "cost": "USD per 1M tokens from [tool.harness.prices]; thought tokens at the output "
+            "price and tool-use prompt tokens at the input price unless set; no price: null",
+}
+
+
+def _num_keys(values: Mapping[int, float | int] | None) -> dict[str, float | int] | None:
+    return None if values is None else {str(k): v for k, v in values.items()}
+
+
+def model_summary_to_json(s: ModelSummary) -> dict[str, Any]:
+    """JSON form of a :class:`~harness.stats.ModelSummary`."""
+    return {
+        "items": s.items, "passed": s.passed, "failed": s.failed, "errors": s.errors,
+        "skipped": s.skipped, "judged": s.judged, "pass_rate": s.pass_rate,
+        "ci_low": s.rate.low if s.judged else None, "ci_high": s.rate.high if s.judged else None,
+        "cases": s.cases, "samples": s.samples, "icc": s.rate.icc,
+        "design_effect": s.rate.design_effect, "n_eff": s.rate.n_eff,
+        "check_score": s.check_score,
+        "first_try": s.first_try, "first_try_rate": s.first_try_rate,
+        "recovered": s.recovered, "recovered_rate": s.recovered_rate,
+        "deadline_exceeded": s.deadline_exceeded,
+        "deadline_exceeded_rate": s.deadline_exceeded_rate,
+        "mean_attempts": s.mean_attempts,
+        "pass_at_k": _num_keys(s.pass_at_k), "pass_hat_k": _num_keys(s.pass_hat_k),
+        "k_cases": _num_keys(s.k_cases),
+        "tokens": {kind: {"sum": t.total, "mean": t.mean, "reported": t.reported}
+                   for kind, t in s.tokens.items()},
+        "latency_s": {"median": s.latency_s.median, "p90": s.latency_s.p90,
+                      "n": s.latency_s.n},
+        "ttft_s": {"median": s.ttft_s.median, "p90": s.ttft_s.p90, "n": s.ttft_s.n},
+        "cost_usd": None if s.cost is None else {
+            "total": s.cost.total_usd, "mean": s.cost.mean_usd, "items": s.cost.items},
+    }
+
+
+def comparison_to_json(c: Comparison) -> dict[str, Any]:
+    """JSON form of a :class:`~harness.stats.Comparison` (case lists hold ``suite::case``)."""
+    return {
+        "baseline": c.baseline, "candidate": c.candidate,
+        "regressed": c.regressed, "fixed": c.fixed,
+        "still_passing": c.labels("still_passing"), "still_failing": c.labels("still_failing"),
+        "flaky": c.labels("flaky"), "worse": c.worse, "better": c.better,
+        "p_value": c.p_value, "verdict": c.verdict, "test": c.test,
+        "difference": c.difference, "ci_low": c.ci_low, "ci_high": c.ci_high,
+        "interval_method": c.interval_method, "confidence": c.confidence, "alpha": c.alpha,
+        "baseline_rate": c.baseline_rate, "candidate_rate": c.candidate_rate,
+        "paired_cases": len(c.cases), "up": c.up, "down": c.down,
+        "excluded": [{"case": e.label, "reason": e.reason} for e in c.excluded],
+        "only_baseline": list(c.only_baseline), "only_candidate": list(c.only_candidate),
+        "thresholds": {"stable_pass": c.thresholds.stable_pass,
+                       "stable_fail": c.thresholds.stable_fail},
+        "cases": [{"case": t.label, "suite": t.suite, "id": t.case,
+                   "baseline": {"passed": t.baseline.passed, "judged": t.baseline.judged},
+                   "candidate": {"passed": t.candidate.passed, "judged": t.candidate.judged},
+                   "baseline_class": t.baseline_class, "candidate_class": t.candidate_class,
+                   "transition": t.transition, "delta": t.delta} for t in c.cases],
+    }
+
+
+def summary_json(records: Iterable[Mapping[str, Any]], baseline: str | None = None,
+                 alpha: float = 0.05, *, prices: Mapping[str, Price] | None = None,
+                 confidence: float = 0.95, thresholds: Thresholds | None = None,
+                 seed: int = 0, stable_min_samples: int = 2) -> dict[str, Any]:
+    """The ``summary.json`` of one run.
+
+    Every model in the records is summarized; when ``baseline`` ran, every other model is
+    compared with it, and the gate's decision over those comparisons is included.
+
+    Args:
+        records: The run's result records.
+        baseline: The baseline model (``--baseline`` / ``[tool.harness] baseline``).
+        alpha: Significance level of the verdicts.
+        prices: Price table by model (missing models: cost null).
+        confidence: Coverage of every interval.
+        thresholds: Flakiness class thresholds.
+        seed: Bootstrap seed.
+        stable_min_samples: Samples a case needs on both sides for the gate's stable rule.
+
+    Returns:
+        ``{"models": {...}, "comparisons": [...], "gate": {...}, ...}`` (JSON-ready).
+
+    """
+    recs = dedupe_items(records)
+    groups = by_model(recs)
+    summaries = summarize(recs, prices=prices, confidence=confidence)
+    notes: list[str] = []
+    comparisons: list[Comparison] = []
+    if baseline is None:
+        if len(groups) > 1:
+            notes.append("no baseline set (--baseline or baseline in [tool.harness]): "
+                         "models are not compared")
+    elif baseline not in groups:
+        notes.append(f"baseline {baseline!r} has no results in this run (models: "
+                     f"{', '.join(groups) or 'none'}): nothing compared")
+    else:
+        comparisons = [compare_models(groups[baseline], recs_m, baseline=baseline,
+                                      candidate=model, alpha=alpha, confidence=confidence,
+                                      thresholds=thresholds, seed=seed)
+                       for model, recs_m in groups.items() if model != baseline]
+    ok, reasons = gate(comparisons, stable_min_samples=stable_min_samples)
+    return {
+        "baseline": baseline, "alpha": alpha, "confidence": confidence, "methods": METHODS,
+        "models": {m: model_summary_to_json(s) for m, s in summaries.items()},
+        "comparisons": [comparison_to_json(c) for c in comparisons],
+        "gate": {"ok": ok, "reasons": reasons}, "notes": notes,
+    }
+
+
+def _run_label(path: Path) -> str:
+    """A run's name: its directory (``reports/latest`` resolves to the run id)."""
+    resolved = path.resolve()
+    if resolved.is_dir():
+        return resolved.name
+    return resolved.parent.name if resolved.name == "results.jsonl" else resolved.stem
+
+
+def _load(path: Path) -> list[Mapping[str, Any]]:
+    results = path / "results.jsonl" if path.is_dir() else path
+    if not results.is_file():
+        raise FileNotFoundError(f"{path}: no results here; give a run directory "
+                                "(reports/<run-id>, reports/latest) or a results.jsonl file")
+    return dedupe_items(read_results(path))
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """Two runs compared, B as the candidate.
+
+    Attributes:
+        a: The baseline run (directory or results file).
+        b: The candidate run.
+        pairs: ``(model in A, model in B)`` per comparison.
+        comparisons: One comparison per pair, in the same order.
+        only_in_a: Items of a compared model in A without a counterpart in B.
+        only_in_b: Items of a compared model in B without a counterpart in A.
+        uncompared_a: Models of A in no pair.
+        uncompared_b: Models of B in no pair.
+        summaries_a: Per-model summaries of A.
+        summaries_b: Per-model summaries of B.
+
+    """
+
+    a: Path
+    b: Path
+    pairs: tuple[tuple[str, str], ...]
+    comparisons: tuple[Comparison, ...]
+    only_in_a: tuple[ItemKey, ...]
+    only_in_b: tuple[ItemKey, ...]
+    uncompared_a: tuple[str, ...]
+    uncompared_b: tuple[str, ...]
+    summaries_a: dict[str, ModelSummary]
+    summaries_b: dict[str, ModelSummary]
+
+    def gate(self, stable_min_samples: int = 2) -> tuple[bool, list[str]]:
+        """The gate over this comparison (see :func:`harness.stats.gate`)."""
+        return gate(self.comparisons, stable_min_samples=stable_min_samples)
+
+    def to_json(self, stable_min_samples: int = 2) -> dict[str, Any]:
+        """JSON form, with the same keys as ``summary.json`` where they apply."""
+        ok, reasons = self.gate(stable_min_samples)
+
+        def items(keys: Sequence[ItemKey]) -> list[dict[str, Any]]:
+            return [{"suite": s, "case": c, "model": m, "sample": k} for s, c, m, k in keys]
+
+        comps = []
+        for (ma, mb), comp in zip(self.pairs, self.comparisons, strict=True):
+            comps.append({**comparison_to_json(comp), "baseline_model": ma,
+                          "candidate_model": mb})
+        return {
+            "baseline_run": str(self.a), "candidate_run": str(self.b), "methods": METHODS,
+            "models_a": {m: model_summary_to_json(s) for m, s in self.summaries_a.items()},
+            "models_b": {m: model_summary_to_json(s) for m, s in self.summaries_b.items()},
+            "comparisons": comps, "only_in_a": items(self.only_in_a),
+            "only_in_b": items(self.only_in_b), "uncompared_a": list(self.uncompared_a),
+            "uncompared_b": list(self.uncompared_b), "gate": {"ok": ok, "reasons": reasons},
+        }
+
+
+def _model_pairs(models_a: Sequence[str], models_b: Sequence[str],
+                 baseline: str | None, a: Path, b: Path) -> list[tuple[str, str]]:
+    if baseline is not None:
+        if baseline not in models_a:
+            raise ValueError(f"baseline model {baseline!r} is not in {a} (its models: "
+                             f"{', '.join(models_a) or 'none'})")
+        return [(baseline, m) for m in models_b]
+    common = [m for m in models_a if m in models_b]
+    if common:
+        return [(m, m) for m in common]
+    if len(models_a) == 1 and len(models_b) == 1:
+        return [(models_a[0], models_b[0])]
+    raise ValueError(f"{a} and {b} have no model in common ({', '.join(models_a)} vs "
+                     f"{', '.join(models_b)}); name the baseline model of {a}, e.g. "
+                     f"harness compare {a} {b} --baseline {models_a[0] if models_a else 'MODEL'}")
+
+
+def compare_runs(a: Path, b: Path, baseline: str | None = None, *, alpha: float = 0.05,
+                 confidence: float = 0.95, thresholds: Thresholds | None = None,
+                 seed: int = 0, prices: Mapping[str, Price] | None = None) -> RunComparison:
+    """Compare two earlier runs offline, B as the candidate.
+
+    Items are paired by (suite, case, model, sample). Which models are compared: with
+    ``baseline``, A's ``baseline`` against every model of B; otherwise every model the two runs
+    share against itself, or, when each run has exactly one model, those two.
+
+    Args:
+        a: Baseline run: a run directory (``reports/<run-id>``, ``reports/latest``) or a
+            results.jsonl file.
+        b: Candidate run, likewise.
+        baseline: A model of A to compare every model of B with.
+        alpha: Significance level of the verdicts.
+        confidence: Coverage of the intervals.
+        thresholds: Flakiness class thresholds.
+        seed: Bootstrap seed.
+        prices: Price table for the per-run summaries.
+
+    Returns:
+        The comparison of the two runs.
+
+    Raises:
+        FileNotFoundError: A path holds no results.
+        ValueError: A bad record, an unknown baseline, or no models to pair.
+
+    """
+    recs_a, recs_b = _load(a), _load(b)
+    groups_a, groups_b = by_model(recs_a), by_model(recs_b)
+    pairs = _model_pairs(list(groups_a), list(groups_b), baseline, a, b)
+    label_a, label_b = _run_label(a), _run_label(b)
+    if label_a == label_b:
+        label_a, label_b = "A", "B"
+    comparisons: list[Comparison] = []
+    only_a: list[ItemKey] = []
+    only_b: list[ItemKey] = []
+    for ma, mb in pairs:
+        comparisons.append(compare_models(
+            groups_a[ma], groups_b[mb], baseline=f"{ma} @ {label_a}",
+            candidate=f"{mb} @ {label_b}", alpha=alpha, confidence=confidence,
+            thresholds=thresholds, seed=seed))
+        keys_a = {item_key(r)[:2] + item_key(r)[3:]: item_key(r) for r in groups_a[ma]}
+        keys_b = {item_key(r)[:2] + item_key(r)[3:]: item_key(r) for r in groups_b[mb]}
+        only_a += [keys_a[k] for k in sorted(keys_a.keys() - keys_b.keys())]
+        only_b += [keys_b[k] for k in sorted(keys_b.keys() - keys_a.keys())]
+    paired_a = {ma for ma, _ in pairs}
+    paired_b = {mb for _, mb in pairs}
+    return RunComparison(
+        a=a, b=b, pairs=tuple(pairs), comparisons=tuple(comparisons),
+        only_in_a=tuple(dict.fromkeys(only_a)), only_in_b=tuple(dict.fromkeys(only_b)),
+        uncompared_a=tuple(m for m in groups_a if m not in paired_a),
+        uncompared_b=tuple(m for m in groups_b if m not in paired_b),
+        summaries_a=summarize(recs_a, prices=prices, confidence=confidence),
+        summaries_b=summarize(recs_b, prices=prices, confidence=confidence))

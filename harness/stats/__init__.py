@@ -1,0 +1,84 @@
+"""Statistics over result records: per-model rates and intervals, paired comparisons, the gate.
+
+Choices (each documented where it is implemented):
+
+* pass rate over judged items (passed + failed); ERRORs and skips are counted, not rated;
+* Wilson 95 % interval on the effective sample size n / (1 + (m - 1) ICC), ICC by the one-way
+  ANOVA estimator clipped to [0, 1] (:func:`~harness.stats.intervals.clustered_wilson`);
+* pass@k (Chen et al. 2021) and pass^k (Yao et al. 2024), unbiased, averaged over cases;
+* paired comparison by (suite, case): exact McNemar with one sample, sign test on per-case pass
+  fractions otherwise; effect = difference in pass rate with Newcombe's paired interval (one
+  sample) or a seeded case bootstrap (more samples) (:mod:`harness.stats.paired`).
+"""
+
+from __future__ import annotations
+
+from harness.stats.intervals import (
+    ClusteredRate,
+    bootstrap_mean_interval,
+    clustered_wilson,
+    exact_binomial_p,
+    icc_anova,
+    newcombe_paired_interval,
+    wilson_interval,
+)
+from harness.stats.paired import (
+    IMPROVED,
+    NO_SIGNIFICANT_CHANGE,
+    REGRESSED,
+    TRANSITIONS,
+    CaseTransition,
+    Comparison,
+    Exclusion,
+    GateResult,
+    Thresholds,
+    compare_models,
+    describe,
+    gate,
+)
+from harness.stats.summary import (
+    Cost,
+    ModelSummary,
+    Spread,
+    TokenStats,
+    by_model,
+    pass_at_k,
+    pass_hat_k,
+    summarize,
+    summarize_model,
+)
+from harness.stats.tally import CaseTally, case_label, tally_cases
+
+__all__ = [
+    "IMPROVED",
+    "NO_SIGNIFICANT_CHANGE",
+    "REGRESSED",
+    "TRANSITIONS",
+    "CaseTally",
+    "CaseTransition",
+    "ClusteredRate",
+    "Comparison",
+    "Cost",
+    "Exclusion",
+    "GateResult",
+    "ModelSummary",
+    "Spread",
+    "Thresholds",
+    "TokenStats",
+    "bootstrap_mean_interval",
+    "by_model",
+    "case_label",
+    "clustered_wilson",
+    "compare_models",
+    "describe",
+    "exact_binomial_p",
+    "gate",
+    "icc_anova",
+    "newcombe_paired_interval",
+    "pass_at_k",
+    "pass_hat_k",
+    "summarize",
+    "summarize_model",
+    "tally_cases",
+    "wilson_interval",
+]

@@ -1,0 +1,86 @@
+"""The `harness` command: validate, schema, transcript."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.spec import SCHEMA_PATH
+
+CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
+GOOD = """suite: s
+cases:
+  - id: a
+    prompt: hi
+    expect: [code_executed]
+"""
+
+
+def test_validate_good_and_bad(tmp_path, capsys):
+    (tmp_path / "good.eval.yaml").write_text(GOOD)
+    (tmp_path / "bad.eval.yaml").write_text(
+        "cases:\n  - id: a\n    prompt: hi\n    expect: [nope]\n")
+    assert main(["validate", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert "1 of 2 eval files valid (1 cases)" in captured.out
+    assert "bad.eval.yaml:4" in captured.err and "unknown check 'nope'" in captured.err
+
+
+def test_validate_only_good(tmp_path, capsys):
+    path = tmp_path / "good.eval.yaml"
+    path.write_text(GOOD)
+    assert main(["validate", str(path)]) == 0
+    assert "1 of 1 eval files valid" in capsys.readouterr().out
+
+
+def test_validate_missing_path(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nope")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_the_committed_evals_validate(capsys):
+    evals = Path(__file__).resolve().parents[1] / "evals"
+    assert main(["validate", str(evals)]) == 0
+
+
+def test_schema_prints_the_committed_schema(capsys):
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(SCHEMA_PATH.read_text())
+
+
+def test_schema_write(tmp_path):
+    out = tmp_path / "s.json"
+    assert main(["schema", "--write", str(out)]) == 0
+    assert out.read_text() == SCHEMA_PATH.read_text()
+
+
+@pytest.mark.skipif(not CONFORMANCE.is_dir(),
+                    reason="../shared/conformance is not beside the checkout")
+def test_transcript_of_a_real_response(capsys):
+    body = (CONFORMANCE / "vercel-g3flash-one-code-two-results"
+            / "google-code-execution-multiple-results.json")
+    assert main(["transcript", str(body)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert list(data) == ["model_version", "finish_reason", "final_text", "code_runs", "steps",
+                          "usage"]
+    assert len(data["code_runs"]) == 1
+    assert data["code_runs"][0]["outcome"] == "OUTCOME_FAILED"
+
+
+def test_transcript_of_garbage_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "x.txt"
+    path.write_text("hello, not a response")
+    assert main(["transcript", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "harness transcript:" in err and "Traceback" not in err
+
+
+def test_console_script_runs():
+    result = subprocess.run([sys.executable, "-m", "harness", "--help"], capture_output=True,
+                            text=True, check=True)
+    assert "validate" in result.stdout and "transcript" in result.stdout
