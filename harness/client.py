@@ -29,6 +29,27 @@ RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 SURFACES = ("generate_content", "stream", "interactions")
 
 _clients: dict[tuple[str, str, str | None], Any] = {}
+SIM_KEY = "sim-key"  # the simulator wants a key, like the API, but any will do
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where calls go.
+
+    Attributes:
+        target: ``gemini`` | ``sim`` (``vertex`` later).
+        recording: False when replaying (no network, placeholder key).
+        base_url: The simulator's URL; None for the SDK's default (or GOOGLE_GEMINI_BASE_URL).
+    """
+
+    target: str
+    recording: bool
+    base_url: str | None = None
+
+    @property
+    def sends_case_headers(self) -> bool:
+        """The simulator needs to know the case and sample (identical prompts exist)."""
+        return self.target == "sim" and self.recording
 
 
 @dataclass(frozen=True)
@@ -47,23 +68,29 @@ def api_key_from_env() -> str | None:
     return None
 
 
-def make_client(target: str, *, recording: bool) -> Any:
-    """A cached ``genai.Client`` for ``target``; replay gets a placeholder key.
+def make_client(endpoint: Endpoint) -> Any:
+    """A cached ``genai.Client`` for the endpoint; replay gets a placeholder key.
 
     Raises:
-        SetupError: an unsupported target, or recording without a key.
-
+        SetupError: an unsupported target, or recording the Gemini API without a key.
     """
+    target, recording = endpoint.target, endpoint.recording
     if target not in IMPLEMENTED_TARGETS:
         raise SetupError(f"target {target!r} is not supported yet (available: "
                          + ", ".join(IMPLEMENTED_TARGETS) + "); run with --target gemini")
-    key = api_key_from_env() if recording else REPLAY_KEY
+    if not recording:
+        key: str | None = REPLAY_KEY
+    elif target == "sim":
+        key = SIM_KEY
+    else:
+        key = api_key_from_env()
     if key is None:
         raise SetupError("recording needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), "
                          "e.g. `export GEMINI_API_KEY=...`. Replaying (--record-mode=none, the "
-                         "default) needs none.")
+                         "default) needs none, nor does recording the simulator (--target sim).")
     # The SDK reads GOOGLE_GEMINI_BASE_URL when the client is made: part of the cache key.
-    cache_key = (target, key, os.environ.get("GOOGLE_GEMINI_BASE_URL"))
+    base_url = endpoint.base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL")
+    cache_key = (target, key, base_url)
     if cache_key not in _clients:
         from google import genai
         from google.genai import types
@@ -78,6 +105,8 @@ def make_client(target: str, *, recording: bool) -> Any:
 
             options.httpx_client = replay_http_client()
             options.base_url = REPLAY_BASE_URL
+        elif endpoint.base_url is not None:
+            options.base_url = endpoint.base_url
         _clients[cache_key] = genai.Client(api_key=key, http_options=options)
     return _clients[cache_key]
 
@@ -129,37 +158,52 @@ def _interaction_kwargs(case: Case) -> dict[str, Any]:
     return kwargs
 
 
-def _call_once(client: Any, case: Case, model: str) -> tuple[Transcript, Timing]:
+class IncompleteResponse(Exception):
+    """A 2xx response that ended early (a stream without a finish reason); retried."""
+
+
+def _call_once(client: Any, case: Case, model: str,
+               headers: dict[str, str] | None) -> tuple[Transcript, Timing]:
     from harness import transcript
 
     start = time.perf_counter()
-    if case.api == "generate_content":
-        response = client.models.generate_content(model=model, contents=case.prompt,
-                                                  config=_generate_config(case))
-        timing = Timing(time.perf_counter() - start, None)
-        return transcript.from_generate_content([response], latency_s=timing.latency_s), timing
-    if case.api == "stream":
-        chunks: list[Any] = []
-        ttft = None
-        for chunk in client.models.generate_content_stream(model=model, contents=case.prompt,
-                                                           config=_generate_config(case)):
-            if ttft is None:
-                ttft = time.perf_counter() - start
-            chunks.append(chunk)
-        timing = Timing(time.perf_counter() - start, ttft)
-        return transcript.from_generate_content(chunks, latency_s=timing.latency_s,
-                                                ttft_s=ttft), timing
     if case.api == "interactions":
         interaction = client.interactions.create(model=model, input=case.prompt,
+                                                 extra_headers=headers,
                                                  **_interaction_kwargs(case))
         timing = Timing(time.perf_counter() - start, None)
         return transcript.from_interaction(interaction, latency_s=timing.latency_s), timing
-    raise SetupError(f"{case.location()}: api {case.api!r} is not supported yet; "
-                     "available: " + ", ".join(SURFACES))
+    if case.api not in ("generate_content", "stream"):
+        raise SetupError(f"{case.location()}: api {case.api!r} is not supported yet; "
+                         "available: " + ", ".join(SURFACES))
+    config = _generate_config(case)
+    if headers:
+        from google.genai import types
+
+        config = config.model_copy(update={"http_options": types.HttpOptions(headers=headers)})
+    if case.api == "generate_content":
+        response = client.models.generate_content(model=model, contents=case.prompt,
+                                                  config=config)
+        timing = Timing(time.perf_counter() - start, None)
+        return transcript.from_generate_content([response], latency_s=timing.latency_s), timing
+    chunks: list[Any] = []
+    ttft = None
+    for chunk in client.models.generate_content_stream(model=model, contents=case.prompt,
+                                                       config=config):
+        if ttft is None:
+            ttft = time.perf_counter() - start
+        chunks.append(chunk)
+    timing = Timing(time.perf_counter() - start, ttft)
+    result = transcript.from_generate_content(chunks, latency_s=timing.latency_s, ttft_s=ttft)
+    if result.finish_reason is None:
+        # The API always ends a stream with a finish reason: this one was cut short.
+        raise IncompleteResponse("the stream ended without a chunk carrying a finish reason")
+    return result, timing
 
 
-def run_case(case: Case, model: str, *, target: str, recording: Recording,
-             retry: RetrySettings, sleep: Callable[[float], None] = time.sleep) -> Transcript:
+def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording,
+             retry: RetrySettings, sample: int = 1,
+             sleep: Callable[[float], None] = time.sleep) -> Transcript:
     """Drive the case's API surface through the SDK inside an open cassette.
 
     In replay the stored record-time timing replaces the (instant) replay timing.
@@ -167,14 +211,17 @@ def run_case(case: Case, model: str, *, target: str, recording: Recording,
     Raises:
         ApiError: the call failed after the retry policy gave up (or at once when replaying).
         SetupError: the target or the case cannot be called as configured.
-
     """
-    client = make_client(target, recording=not recording.replaying)
+    client = make_client(endpoint)
     attempts = 1 if recording.replaying else retry.attempts
     for attempt in range(1, attempts + 1):
         mark = recording.mark()
+        headers = None
+        if endpoint.sends_case_headers:
+            headers = {"x-harness-case": f"{case.suite}/{case.id}",
+                       "x-harness-sample": str(sample), "x-harness-attempt": str(attempt)}
         try:
-            result, timing = _call_once(client, case, model)
+            result, timing = _call_once(client, case, model, headers)
         except Exception as exc:
             status, retry_after = classify(exc)
             if status is None:
@@ -187,6 +234,10 @@ def run_case(case: Case, model: str, *, target: str, recording: Recording,
         if recording.replaying:
             stored = recording.stored_timing()
             return _with_timing(result, stored.get("latency_s"), stored.get("ttft_s"))
+        if endpoint.target == "sim":
+            # A local simulator's timing says nothing about a model, and storing it would
+            # make re-records of unchanged cases differ: simulated runs carry no latency.
+            return _with_timing(result, None, None)
         recording.store_timing({"latency_s": round(timing.latency_s, 3),
                                 "ttft_s": None if timing.ttft_s is None
                                 else round(timing.ttft_s, 3)})
@@ -211,14 +262,20 @@ def backoff(retry: RetrySettings, attempt: int, retry_after: float | None) -> fl
 def classify(exc: BaseException) -> tuple[int | None, float | None]:
     """(status, retry_after) of an API or transport failure; (None, None) for anything else.
 
-    Transport failures (connection refused/reset, cut streams) count as status 503.
+    Transport failures (connection refused/reset, cut streams) count as status 503; a 2xx
+    whose body is broken or ends early (malformed JSON, no finish reason) counts as 502.
     """
+    import json
+
     import httpx2
     from google.genai import _interactions as ierrors
     from google.genai import errors
 
     response = None
     status: int | None = None
+    if isinstance(exc, IncompleteResponse | json.JSONDecodeError | errors.UnknownApiResponseError
+                  | ierrors.APIResponseValidationError):
+        return 502, None
     if isinstance(exc, errors.APIError):
         status, response = exc.code, exc.response
     elif isinstance(exc, ierrors.APIStatusError):

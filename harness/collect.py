@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ import pytest
 
 from harness import recording
 from harness.checks import CheckContext, CheckResult
+from harness.client import Endpoint
 from harness.config import Settings
 from harness.errors import HarnessError
 from harness.results import make_record
@@ -31,12 +32,14 @@ INVALID_NAME = "invalid-eval-file"
 
 @dataclass
 class Runtime:
-    """Per-session state shared by the items of one process."""
+    """Per-session state shared by the items of one process (one per xdist worker)."""
 
     settings: Settings
     record_mode: str
     pytestconfig: pytest.Config
+    cases: list[Case] = field(default_factory=list)
     _vcr: Any = None
+    _sim: Any = None
 
     @property
     def vcr(self) -> Any:
@@ -44,6 +47,24 @@ class Runtime:
         if self._vcr is None:
             self._vcr = recording.make_vcr(self.pytestconfig)
         return self._vcr
+
+    def endpoint(self, replaying: bool) -> Endpoint:
+        """Where this process's calls go; starts the simulator on first need."""
+        target = self.settings.target
+        if replaying or target != "sim":
+            return Endpoint(target, recording=not replaying)
+        if self._sim is None:
+            from harness import sim
+
+            # The simulator learns the collected cases (their reference code) in-process.
+            self._sim = sim.start(self.cases)
+        return Endpoint(target, recording=True, base_url=self._sim.base_url)
+
+    def close(self) -> None:
+        """Stop what the session started."""
+        if self._sim is not None:
+            self._sim.stop()
+            self._sim = None
 
 
 runtime_key = pytest.StashKey[Runtime]()
@@ -75,6 +96,7 @@ class EvalFile(pytest.File):
             raise self.CollectError(
                 f"{self.path}: no models to run: add `models = [\"gemini-2.5-flash\"]` under "
                 "[tool.harness] in pyproject.toml, or pass --model NAME")
+        runtime.cases.extend(spec.cases)
         for case in spec.cases:
             samples = settings.samples or case.samples
             for model in settings.models:
@@ -125,8 +147,8 @@ class EvalItem(pytest.Item):
             with recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
                                         self.rerecord_command()) as rec:
                 self.transcript = client.run_case(
-                    self.case, self.model, target=runtime.settings.target, recording=rec,
-                    retry=runtime.settings.retry)
+                    self.case, self.model, endpoint=runtime.endpoint(rec.replaying),
+                    recording=rec, retry=runtime.settings.retry, sample=self.sample)
         except HarnessError as exc:
             self.infra_error = exc
         if self.infra_error is not None:  # outside `except`: no chained traceback is shown

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 TARGETS = ("gemini", "vertex", "sim")
-IMPLEMENTED_TARGETS = ("gemini",)
+IMPLEMENTED_TARGETS = ("gemini", "sim")
 
 
 class ConfigError(Exception):

@@ -57,6 +57,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(RecordSink(config), "harness-records")
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the simulator if this process started one."""
+    from harness.collect import runtime_key
+
+    if runtime_key in config.stash:
+        config.stash[runtime_key].close()
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """Collect ``*.eval.yaml`` files."""
     from harness.collect import SUFFIX, EvalFile

@@ -41,9 +41,9 @@ def render_failure(info: ItemInfo, results: Sequence[CheckResult], transcript: T
              f"  cassette: {info.cassette}", ""]
     for r in results:
         if r.passed:
-            lines.append(f"  PASS  {r.name}")
+            lines.append(f"  PASS  {r.label or r.name}")
             continue
-        lines.append(f"  FAIL  {r.name}")
+        lines.append(f"  FAIL  {r.label or r.name}")
         lines.append(f"          expected: {_indent(r.expected)}")
         lines.append(f"          actual:   {_indent(r.actual)}")
         if r.error:

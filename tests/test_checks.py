@@ -316,7 +316,7 @@ def test_parsed_arguments_are_frozen_and_hashable() -> None:
 ])
 def test_label_shows_the_main_argument(entry: Any, label: str) -> None:
     assert parse_check(entry).label == label
-    assert run(entry, OK).name == label
+    assert run(entry, OK).label == label
 
 
 def test_long_label_is_clipped() -> None:
@@ -473,7 +473,7 @@ def test_registered_check_parses_runs_and_is_in_the_schema(temp_checks: list[str
     assert get("test_word_count") is WORD_SPEC
     assert run({"test_word_count": "primes"}, OK).passed
     res = run({"test_word_count": {"word": "primes", "times": 2}}, OK)
-    assert (res.passed, res.name, res.expected, res.actual) == (
+    assert (res.passed, res.label, res.expected, res.actual) == (
         False, "test_word_count: 'primes' (times: 2)", "'primes' at least 2x", "1x")
     assert "needs an argument" in parse_error("test_word_count").message
     validator = Draft202012Validator(check_json_schema())

@@ -1,5 +1,6 @@
-"""End to end through pytest and the real google-genai SDK: record against a local stub
-server, stop it, replay with the same verdicts; misses, faults and secrets."""
+"""End to end through pytest and the real google-genai SDK: record against the bundled
+simulator (as a stand-in for the Gemini API, via GOOGLE_GEMINI_BASE_URL), stop it, replay with
+the same verdicts; misses, faults and secrets."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import stub_server
+from harness import sim
+from harness.sim.devexec import run as dev_run
+from harness.spec import load_eval_file
 
 pytest_plugins = ["pytester"]
 
@@ -18,7 +21,7 @@ SECRET = "SECRET-KEY-do-not-store-8f3a"
 
 PYPROJECT = """
 [tool.harness]
-models = ["stub-model", "stub-wrong"]
+models = ["sim-oracle", "sim-wrong"]
 retry = {attempts = 3, initial_delay = 0.0, max_delay = 0.1}
 """
 
@@ -27,6 +30,9 @@ suite: demo
 cases:
   - id: primes
     prompt: What is the sum of the first 50 primes? Run code.
+    reference: |
+      from sympy import prime
+      print(sum(prime(i) for i in range(1, 51)))
     expect:
       - code_executed
       - final_outcome: OUTCOME_OK
@@ -35,19 +41,49 @@ cases:
   - id: primes-stream
     api: stream
     prompt: What is the sum of the first 50 primes? Stream it.
+    reference: |
+      from sympy import prime
+      print(sum(prime(i) for i in range(1, 51)))
     expect: [code_executed, {answer_number: 5117}]
   - id: palindrome-interactions
     api: interactions
     prompt: Nearest palindrome to the 20th Fibonacci number?
+    reference: |
+      a, b = 0, 1
+      for _ in range(20):
+          a, b = b, a + b
+      print(a)
+      up = a
+      while str(up) != str(up)[::-1]:
+          up += 1
+      print(up)
     expect: [{output_contains: "6765"}, {answer_number: 6776}]
 """
 
 
+class Api:
+    """The simulator standing in for the Gemini API, with a request counter."""
+
+    def __init__(self, server: sim.SimServer) -> None:
+        self.server = server
+        self.url = server.base_url
+
+    @property
+    def hits(self) -> int:
+        return sum(self.server.state.attempts.values())
+
+    def fail(self, spec: str) -> None:
+        """Force faults, e.g. '429@1' (first attempt of every call), with no Retry-After wait."""
+        self.server.state.faults = sim.FaultConfig.parse(spec + ",retry_after=0")
+
+
 @pytest.fixture
-def stub() -> Iterator[stub_server.Stub]:
-    state, server = stub_server.start()
-    yield state
-    server.shutdown()
+def stub(tmp_path_factory) -> Iterator[Api]:
+    path = tmp_path_factory.mktemp("evals") / "demo.eval.yaml"
+    path.write_text(EVALS)
+    # the development executor (a plain subprocess) is enough here: the code is trusted
+    with sim.start(load_eval_file(path).cases, executor=dev_run) as server:
+        yield Api(server)
 
 
 @pytest.fixture
@@ -60,7 +96,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
     return pytester
 
 
-def record(project: pytest.Pytester, stub: stub_server.Stub, monkeypatch: pytest.MonkeyPatch,
+def record(project: pytest.Pytester, stub: Api, monkeypatch: pytest.MonkeyPatch,
            *args: str) -> pytest.RunResult:
     monkeypatch.setenv("GEMINI_API_KEY", SECRET)
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", stub.url)
@@ -89,19 +125,19 @@ def test_record_then_replay_offline_gives_same_verdicts(project, stub, monkeypat
     rec = record(project, stub, monkeypatch, "-rA")
     rec.assert_outcomes(passed=3, failed=3)
     recorded = outcomes(rec)
-    assert recorded["evals/demo.eval.yaml::primes[stub-model]"] == "PASSED"
-    assert recorded["evals/demo.eval.yaml::primes[stub-wrong]"] == "FAILED"
+    assert recorded["evals/demo.eval.yaml::primes[sim-oracle]"] == "PASSED"
+    assert recorded["evals/demo.eval.yaml::primes[sim-wrong]"] == "FAILED"
     paths = cassettes(project.path)
     assert [p.relative_to(project.path).as_posix() for p in paths] == [
         f"cassettes/gemini/demo/{case}/{model}/1.yaml"
         for case in ("palindrome-interactions", "primes", "primes-stream")
-        for model in ("stub-model", "stub-wrong")]
-    hits = len(stub.hits)
+        for model in ("sim-oracle", "sim-wrong")]
+    hits = stub.hits
     assert hits == 6
 
     replay = project.runpytest_subprocess("evals", "-rA")  # no key, no server traffic
     assert outcomes(replay) == recorded
-    assert len(stub.hits) == hits
+    assert stub.hits == hits
 
     # nothing written anywhere holds the key
     for path in project.path.rglob("*"):
@@ -116,32 +152,32 @@ def test_replay_needs_no_server(project, stub, monkeypatch):
 
 
 def test_cassette_is_scrubbed(project, stub, monkeypatch):
-    record(project, stub, monkeypatch, "-k", "primes and stub-model and not stream")
-    text = (project.path / "cassettes/gemini/demo/primes/stub-model/1.yaml").read_text()
+    record(project, stub, monkeypatch, "-k", "primes and sim-oracle and not stream")
+    text = (project.path / "cassettes/gemini/demo/primes/sim-oracle/1.yaml").read_text()
     assert "x-goog-api-key" not in text.lower()
     assert "127.0.0.1" not in text  # hosts are a fixed placeholder: re-records diff cleanly
     assert "set-cookie" not in text.lower()
-    assert "uri: https://gemini.api.invalid/v1beta/models/stub-model:generateContent" in text
+    assert "uri: https://gemini.api.invalid/v1beta/models/sim-oracle:generateContent" in text
     assert "latency_s" in text  # record-time timing is kept with the recording
 
 
 def test_failing_item_reads_like_a_spec(project, stub, monkeypatch):
-    result = record(project, stub, monkeypatch, "-k", "primes and stub-wrong and not stream")
+    result = record(project, stub, monkeypatch, "-k", "primes and sim-wrong and not stream")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
-    assert "checks failed for case 'primes' with model 'stub-wrong'" in out
+    assert "checks failed for case 'primes' with model 'sim-wrong'" in out
     assert "FAIL  answer_number" in out and "expected:" in out and "actual:" in out
-    assert "demo.eval.yaml:" in out and "cassettes/gemini/demo/primes/stub-wrong/1.yaml" in out
+    assert "demo.eval.yaml:" in out and "cassettes/gemini/demo/primes/sim-wrong/1.yaml" in out
     assert "Traceback" not in out and "def runtest" not in out
 
 
 def test_missing_cassette_is_an_error_with_the_record_command(project):
-    result = project.runpytest_subprocess("evals", "-k", "primes and stub-model and not stream")
+    result = project.runpytest_subprocess("evals", "-k", "primes and sim-oracle and not stream")
     result.assert_outcomes(errors=1)
     out = result.stdout.str()
     assert "not a model failure" in out
     assert "does not exist" in out
-    assert "pytest 'evals/demo.eval.yaml::primes[stub-model]' --record-mode=rewrite" in out
+    assert "pytest 'evals/demo.eval.yaml::primes[sim-oracle]' --record-mode=rewrite" in out
 
 
 def test_edited_prompt_is_an_error_that_names_the_difference(project, stub, monkeypatch):
@@ -159,21 +195,21 @@ def test_edited_prompt_is_an_error_that_names_the_difference(project, stub, monk
 
 
 def test_429_is_retried_and_never_stored(project, stub, monkeypatch):
-    stub.fail_next = [(429, {"Retry-After": "0"}), (503, {})]
-    result = record(project, stub, monkeypatch, "-k", "primes and stub-model and not stream")
+    stub.fail("429@2")  # the first two attempts get a 429
+    result = record(project, stub, monkeypatch, "-k", "primes and sim-oracle and not stream")
     result.assert_outcomes(passed=1)
-    assert len(stub.hits) == 3
-    text = (project.path / "cassettes/gemini/demo/primes/stub-model/1.yaml").read_text()
+    assert stub.hits == 3
+    text = (project.path / "cassettes/gemini/demo/primes/sim-oracle/1.yaml").read_text()
     assert text.count("- request:") == 1
     assert "RESOURCE_EXHAUSTED" not in text
 
 
 def test_failed_rerecord_keeps_the_good_cassette(project, stub, monkeypatch):
-    sel = ("-k", "primes and stub-model and not stream")
+    sel = ("-k", "primes and sim-oracle and not stream")
     record(project, stub, monkeypatch, *sel).assert_outcomes(passed=1)
-    path = project.path / "cassettes/gemini/demo/primes/stub-model/1.yaml"
+    path = project.path / "cassettes/gemini/demo/primes/sim-oracle/1.yaml"
     good = path.read_bytes()
-    stub.fail_next = [(503, {})] * 3  # more than the 3 attempts allowed
+    stub.fail("503")  # every attempt: more than the 3 attempts allowed
     result = record(project, stub, monkeypatch, *sel)
     result.assert_outcomes(errors=1)
     assert "API error 503" in result.stdout.str()
@@ -190,7 +226,7 @@ def test_unknown_model_is_an_api_error_not_a_failure(project, stub, monkeypatch)
 
 def test_recording_without_a_key_says_how_to_set_one(project):
     result = project.runpytest_subprocess("evals", "--record-mode=rewrite",
-                                          "-k", "primes and stub-model")
+                                          "-k", "primes and sim-oracle")
     result.assert_outcomes(errors=2)
     assert "export GEMINI_API_KEY" in result.stdout.str()
 
@@ -204,31 +240,31 @@ def test_result_records(project, stub, monkeypatch):
     records = [json.loads(line) for line in (latest / "results.jsonl").read_text().splitlines()]
     assert len(records) == 6
     by_id = {(r["case"], r["model"]): r for r in records}
-    ok = by_id[("primes", "stub-model")]
+    ok = by_id[("primes", "sim-oracle")]
     assert ok["verdict"] == "pass" and ok["attempts"] == 1 and ok["outcomes"] == ["OUTCOME_OK"]
-    assert ok["usage"]["tool_use_prompt_tokens"] == 40
-    assert ok["cassette"] == "cassettes/gemini/demo/primes/stub-model/1.yaml"
+    assert ok["usage"]["tool_use_prompt_tokens"] > 0
+    assert ok["cassette"] == "cassettes/gemini/demo/primes/sim-oracle/1.yaml"
     assert ok["transcript"]["code_runs"][0]["output"] == "5117\n"
     assert ok["latency_s"] is not None
-    bad = by_id[("primes", "stub-wrong")]
+    bad = by_id[("primes", "sim-wrong")]
     assert bad["verdict"] == "fail"
-    assert [c["name"] for c in bad["checks"] if not c["passed"]] == [
-        "output_contains", "answer_number"] or not all(c["passed"] for c in bad["checks"])
+    assert [c["name"] for c in bad["checks"] if not c["passed"]] == ["answer_number"]
+    assert bad["error"] is None
 
 
 def test_samples_and_selection(project, stub, monkeypatch):
     result = project.runpytest_subprocess("evals", "--collect-only", "-q", "--samples", "2",
-                               "-k", "primes-stream and stub-wrong")
+                               "-k", "primes-stream and sim-wrong")
     lines = [line for line in result.outlines if "::" in line]
-    assert lines == ["evals/demo.eval.yaml::primes-stream[stub-wrong#1]",
-                     "evals/demo.eval.yaml::primes-stream[stub-wrong#2]"]
+    assert lines == ["evals/demo.eval.yaml::primes-stream[sim-wrong#1]",
+                     "evals/demo.eval.yaml::primes-stream[sim-wrong#2]"]
 
 
 def test_bad_eval_file_is_one_collection_error_and_others_run(project, stub, monkeypatch):
     (project.path / "evals" / "broken.eval.yaml").write_text(
         "suite: broken\ncases:\n  - id: x\n    promt: hi\n")
     result = record(project, stub, monkeypatch, "-rA",
-                    "-k", "primes and stub-model and not stream or invalid")
+                    "-k", "primes and sim-oracle and not stream or invalid")
     result.assert_outcomes(passed=1, errors=1)
     out = result.stdout.str()
     assert "ERROR evals/broken.eval.yaml::invalid-eval-file" in out
@@ -249,6 +285,51 @@ def test_works_under_xdist(project, stub, monkeypatch):
 def test_cassettes_can_be_moved_elsewhere(project, stub, monkeypatch, tmp_path):
     target = tmp_path / "elsewhere"
     record(project, stub, monkeypatch, "--harness-cassette-dir", str(target),
-           "-k", "primes and stub-model and not stream").assert_outcomes(passed=1)
-    assert (target / "gemini/demo/primes/stub-model/1.yaml").exists()
+           "-k", "primes and sim-oracle and not stream").assert_outcomes(passed=1)
+    assert (target / "gemini/demo/primes/sim-oracle/1.yaml").exists()
     shutil.rmtree(target)
+
+
+FAULTS = ["429", "500", "503", "reset", "truncate", "nofinish", "malformed"]
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_a_fault_on_the_first_attempt_is_retried_and_not_stored(project, stub, monkeypatch, kind):
+    stub.fail(f"{kind}@1")
+    result = record(project, stub, monkeypatch, "-k", "sim-oracle and primes")
+    result.assert_outcomes(passed=2)
+    for case in ("primes", "primes-stream"):
+        text = (project.path / f"cassettes/gemini/demo/{case}/sim-oracle/1.yaml").read_text()
+        assert text.count("- request:") == 1, (kind, case)
+        assert "5117" in text
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_a_lasting_fault_is_an_error_never_a_failure(project, stub, monkeypatch, kind):
+    stub.fail(kind)
+    result = record(project, stub, monkeypatch, "-k", "sim-oracle and primes-stream")
+    result.assert_outcomes(errors=1)  # every surface is affected on streams
+    assert "not a model failure" in result.stdout.str()
+    assert not list((project.path / "cassettes").rglob("*.yaml")) if (
+        project.path / "cassettes").exists() else True
+
+
+def test_target_sim_records_without_a_key_and_replays(project, monkeypatch):
+    result = project.runpytest_subprocess("evals", "--target", "sim", "--record-mode=rewrite",
+                                          "-k", "primes and not stream", "-rA")
+    result.assert_outcomes(passed=1, failed=1)
+    cassette = project.path / "cassettes/sim/demo/primes/sim-oracle/1.yaml"
+    text = cassette.read_text()
+    assert "x-harness" not in text  # the case/sample headers are never stored
+    assert "sim-oracle-001" in text
+    replay = project.runpytest_subprocess("evals", "--target", "sim", "-k",
+                                          "primes and not stream", "-rA")
+    assert outcomes(replay) == outcomes(result)
+
+
+def test_rerecording_unchanged_cases_is_byte_identical(project, monkeypatch):
+    args = ("evals", "--target", "sim", "--record-mode=rewrite")
+    project.runpytest_subprocess(*args).assert_outcomes(passed=3, failed=3)
+    first = {p: p.read_bytes() for p in cassettes(project.path)}
+    project.runpytest_subprocess(*args).assert_outcomes(passed=3, failed=3)
+    assert {p: p.read_bytes() for p in cassettes(project.path)} == first

@@ -62,18 +62,28 @@ class Judgement:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check's result for one item."""
+    """One check's result for one item.
+
+    Attributes:
+        name: The check's registry name (``answer_number``).
+        passed: The verdict.
+        expected: What would have passed, readable.
+        actual: What the transcript held, readable.
+        error: The exception a broken check raised, if any.
+        label: The name with its main argument (``answer_number: 5117``), for display.
+    """
 
     name: str
     passed: bool
     expected: str
     actual: str
     error: str | None = None
+    label: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for result records."""
-        return {"name": self.name, "passed": self.passed, "expected": self.expected,
-                "actual": self.actual, "error": self.error}
+        return {"name": self.name, "label": self.label or self.name, "passed": self.passed,
+                "expected": self.expected, "actual": self.actual, "error": self.error}
 
 
 @dataclass(frozen=True)
@@ -125,13 +135,13 @@ class CheckCall:
                                 "expected a harness Judgement")
         except Exception as exc:  # a broken check must fail the item, not crash the run
             where = traceback.extract_tb(exc.__traceback__)[-1]
-            return CheckResult(self.label, False, clip(_describe_args(self.args)),
+            return CheckResult(self.name, False, clip(_describe_args(self.args)),
                                "(check raised)",
                                error=f"{type(exc).__name__}: {exc} "
-                                     f"({where.filename}:{where.lineno})")
+                                     f"({where.filename}:{where.lineno})", label=self.label)
         # str(): a str subclass (an SDK enum value, say) must not leak into result records.
-        return CheckResult(self.label, bool(j.passed), clip(str(j.expected)),
-                           clip(str(j.actual)))
+        return CheckResult(self.name, bool(j.passed), clip(str(j.expected)),
+                           clip(str(j.actual)), label=self.label)
 
 
 _REGISTRY: dict[str, CheckSpec[Any]] = {}

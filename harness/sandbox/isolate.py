@@ -2,10 +2,11 @@
 
 Split between the two sides of a fork:
 
-* the zygote, once: ``zygote_namespaces`` moves it into an empty network namespace and makes
-  its children start in a fresh pid namespace whose init is a tiny reaper forked here. Runs
-  then cost one fork each (an init per run would need two), run one at a time per zygote, and
-  are killed as a whole through their cgroup.
+* the zygote, once: ``zygote_namespaces`` prepares an empty network namespace and a pid
+  namespace whose init is a tiny reaper forked here; a run at ``full`` is forked straight into
+  that pid namespace and joins that network namespace. Runs then cost one fork each (an init
+  per run would need two), run one at a time per zygote, and are killed as a whole through
+  their cgroup.
 * the child, per run: ``private_root`` gives it new mount/ipc/uts namespaces and pivots into a
   tmpfs root holding read-only binds of the system directories and of the Python installation
   at their usual paths. Paths under a 0700 home (pyenv under /root) become visible there without
@@ -22,6 +23,7 @@ import resource
 import signal
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -54,7 +56,7 @@ def _check(ret: int, what: str) -> None:
 
 
 def unshare(flags: int) -> None:
-    """unshare(2) (os.unshare only exists from Python 3.12)."""
+    """Enter new namespaces (the libc call: ``os.unshare`` only exists from Python 3.12)."""
     _check(_libc.unshare(flags), "unshare")
 
 
@@ -96,22 +98,61 @@ def _reaper(lifeline: int) -> None:
                 pass
 
 
-def zygote_namespaces() -> list[str]:
-    """Put the zygote in an empty network namespace and a pid namespace for its children.
+@dataclass
+class ZygoteNamespaces:
+    """Namespaces prepared once by the zygote, entered per run by runs at ``full``."""
+
+    layers: list[str] = field(default_factory=list)
+    empty_net: int = -1  # fd of an empty network namespace (only loopback, down)
+    host_pid: int = -1  # fd of the zygote's own pid namespace
+    sandbox_pid: int = -1  # fd of the pid namespace whose init is the reaper
+
+    def fork_in_sandbox_pidns(self, sandboxed: bool) -> int:
+        """fork(), the child landing in the sandbox pid namespace when ``sandboxed``."""
+        if not sandboxed or self.sandbox_pid < 0:
+            return os.fork()
+        setns(self.sandbox_pid, CLONE_NEWPID)
+        try:
+            pid = os.fork()
+        except BaseException:
+            setns(self.host_pid, CLONE_NEWPID)
+            raise
+        if pid:  # the parent: its later forks go back to the host namespace
+            setns(self.host_pid, CLONE_NEWPID)
+        return pid
+
+
+def setns(fd: int, nstype: int) -> None:
+    """Join the namespace ``fd`` refers to (libc: ``os.setns`` only exists from 3.12)."""
+    _check(_libc.setns(fd, nstype), "setns")
+
+
+def zygote_namespaces() -> ZygoteNamespaces:
+    """Prepare an empty network namespace and a pid namespace with a reaper as init.
+
+    The zygote itself stays in the host namespaces so that runs at lower levels get exactly
+    what their level promises (no more), which keeps the attack table per level honest.
 
     Returns:
-        The layers set up (``netns``, ``pidns``); empty when not permitted.
+        The namespaces (no layers when not permitted).
     """
+    ns = ZygoteNamespaces()
     if not namespaces_supported():
-        return []
-    done = []
-    with contextlib.suppress(OSError):
-        unshare(CLONE_NEWNET)
-        done.append("netns")
+        return ns
     try:
+        host_net = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        unshare(CLONE_NEWNET)
+        ns.empty_net = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        setns(host_net, CLONE_NEWNET)
+        os.close(host_net)
+        ns.layers.append("netns")
+    except OSError:
+        pass
+    try:
+        ns.host_pid = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         unshare(CLONE_NEWPID)
     except OSError:
-        return done
+        return ns
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the reaper
@@ -122,8 +163,10 @@ def zygote_namespaces() -> list[str]:
             os._exit(0)
     os.close(r)
     os.set_inheritable(w, False)  # held open by the zygote alone: EOF tells the reaper
-    done.append("pidns")
-    return done
+    ns.sandbox_pid = os.open(f"/proc/{pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    setns(ns.host_pid, CLONE_NEWPID)
+    ns.layers.append("pidns")
+    return ns
 
 
 def python_paths(exclude: Iterable[str] = ()) -> list[str]:
@@ -175,6 +218,11 @@ def private_root(newroot: str, binds: Iterable[str], files: Mapping[str, bytes],
         elif os.path.isdir(d):
             os.mkdir(newroot + d, 0o755)
             _bind(d, newroot + d, readonly=True)
+    # The workdir first: a venv living under /tmp is then bound inside it instead of hidden.
+    work = "/tmp"
+    os.mkdir(newroot + work)
+    _mount("tmpfs", newroot + work, "tmpfs", _MS_NOSUID | _MS_NODEV,
+           f"mode=0700,uid={uid},gid={gid},size={tmp_bytes}")
     for p in binds:
         os.makedirs(newroot + p, 0o755, exist_ok=True)
         _bind(p, newroot + p, readonly=True)
@@ -192,10 +240,6 @@ def private_root(newroot: str, binds: Iterable[str], files: Mapping[str, bytes],
            f"mode=1777,size={tmp_bytes}")
     os.mkdir(newroot + "/proc")
     _mount("proc", newroot + "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-    work = "/tmp"
-    os.mkdir(newroot + work)
-    _mount("tmpfs", newroot + work, "tmpfs", _MS_NOSUID | _MS_NODEV,
-           f"mode=0700,uid={uid},gid={gid},size={tmp_bytes}")
     write_files(newroot + work, files, uid=uid, gid=gid)
     os.chdir(newroot)
     # pivot_root(".", ".") stacks the old root under the new one; detaching it drops the host.
@@ -244,4 +288,8 @@ def set_rlimits(*, address_space: int, nofile: int, fsize: int, nproc: int | Non
         _soft, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)
-        resource.setrlimit(which, (value, value))
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            if which != resource.RLIMIT_AS:  # macOS refuses AS limits: the others still hold
+                raise

@@ -26,6 +26,7 @@ or truncation falls back to raising, which the server turns into a 500 or a drop
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
@@ -185,6 +186,7 @@ class WithTransport:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Record the transport, then call the app."""
         if scope["type"] == "http":
             cycle = getattr(receive, "__self__", None)
             scope[TRANSPORT_KEY] = getattr(cycle, "transport", None)
@@ -211,10 +213,9 @@ async def reset(scope: Scope, receive: Receive) -> None:
         raise ConnectionResetError("sim fault: reset (no transport to abort)")
     sock = transport.get_extra_info("socket")
     if sock is not None:
-        try:
+        # Without SO_LINGER a plain abort still drops the connection, with FIN, not RST.
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass  # a plain abort still drops the connection, with FIN instead of RST
     transport.abort()
     await _until_disconnected(receive)
 

@@ -173,14 +173,19 @@ class ScriptWriter:
                det.digest(*sorted((n, det.digest(b)) for n, b in files.items())))
         if key in self._cache:
             return self._cache[key]
+        # One lock per ask: concurrent identical asks (samples recorded in parallel, retries)
+        # wait for the first one's run instead of running the same code again.
         lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            if key not in self._cache:
-                if len(self._cache) >= _CACHE_MAX:
-                    self._cache.pop(next(iter(self._cache)))
-                self._cache[key] = await self._write(ask, case, case.reference, files)
-        self._locks.pop(key, None)
-        return self._cache[key]
+        try:
+            async with lock:
+                if key not in self._cache:
+                    script = await self._write(ask, case, case.reference, files)
+                    if len(self._cache) >= _CACHE_MAX:
+                        self._cache.pop(next(iter(self._cache)))
+                    self._cache[key] = script
+                return self._cache[key]
+        finally:
+            self._locks.pop(key, None)
 
     async def _write(self, ask: Ask, case: SimCase, reference: str,
                      files: Mapping[str, bytes]) -> Script:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.sim.state import StoredFile
 from harness.sim.wire import IMAGE_TOKENS, tokens
 
 
@@ -45,7 +46,7 @@ class Parsed:
 
 
 _CONTENT_TYPES = frozenset({"text", "image", "audio", "document", "video"})
-FileLookup = Callable[[str], tuple[str, bytes] | None]
+FileLookup = Callable[[str], StoredFile | None]
 
 
 def _decode(data: Any) -> bytes:
@@ -58,7 +59,13 @@ def _decode(data: Any) -> bytes:
                          "Base64 decoding failed") from None
 
 
-def _file_name(mime: str | None, index: int) -> str:
+def _file_name(mime: str | None, index: int, display_name: str | None = None) -> str:
+    """A file's name in the code's working directory.
+
+    Its display name, else ``input_file_<i><ext>`` by its position among the request's files.
+    """
+    if display_name:
+        return display_name
     ext = mimetypes.guess_extension(mime or "") or ".bin"
     return f"input_file_{index}{ext}"
 
@@ -108,7 +115,7 @@ def generate_request(body: Any, files: FileLookup) -> Parsed:
             if isinstance(inline, dict):
                 parsed.prompt_tokens += IMAGE_TOKENS
                 mime = _get(inline, "mimeType", "mime_type")
-                name = inline.get("displayName") or _file_name(mime, len(parsed.files))
+                name = _file_name(mime, len(parsed.files), inline.get("displayName"))
                 parsed.files[name] = _decode(inline.get("data"))
             elif isinstance(uri, str):
                 parsed.prompt_tokens += IMAGE_TOKENS
@@ -116,7 +123,8 @@ def generate_request(body: Any, files: FileLookup) -> Parsed:
                 if found is None:
                     raise BadRequest(f"File {uri} does not exist or you do not have "
                                      "permission to access it.")
-                parsed.files[found[0]] = found[1]
+                name = _file_name(found.mime_type, len(parsed.files), found.display_name)
+                parsed.files[name] = found.data
         if is_user:
             latest = texts
     _add_text(parsed, latest)
@@ -171,7 +179,8 @@ def interaction_request(body: Any, files: FileLookup) -> Parsed:
             if isinstance(block.get("uri"), str):
                 found = files(block["uri"])
                 if found is not None:
-                    parsed.files[found[0]] = found[1]
+                    name = _file_name(found.mime_type, len(parsed.files), found.display_name)
+                    parsed.files[name] = found.data
             elif block.get("data") is not None:
                 name = _file_name(block.get("mime_type"), len(parsed.files))
                 parsed.files[name] = _decode(block.get("data"))

@@ -27,7 +27,8 @@ class PendingUpload:
 class StoredFile:
     """An uploaded file (``files/<id>``) and its API resource."""
 
-    display_name: str
+    display_name: str | None
+    mime_type: str
     data: bytes
     resource: dict[str, Any]
 
@@ -55,11 +56,10 @@ class SimState:
         self.files: dict[str, StoredFile] = {}
         self.attempts: Counter[tuple[object, ...]] = Counter()
 
-    def lookup_file(self, uri: str) -> tuple[str, bytes] | None:
-        """``(display name, bytes)`` of an uploaded file by URI or ``files/<id>`` name."""
+    def lookup_file(self, uri: str) -> StoredFile | None:
+        """An uploaded file by URI or ``files/<id>`` name."""
         _, sep, file_id = uri.rpartition("files/")
-        stored = self.files.get(file_id) if sep else None
-        return (stored.display_name, stored.data) if stored else None
+        return self.files.get(file_id) if sep else None
 
     def next_attempt(self, ident: tuple[object, ...]) -> int:
         """Count one more sighting of the request ``ident``; returns its attempt number."""

@@ -1,7 +1,7 @@
-"""Scripts -> the API's wire format: generateContent JSON, SSE chunks, interactions, events.
+r"""Scripts -> the API's wire format: generateContent JSON, SSE chunks, interactions, events.
 
 Shapes follow ../shared/SDK-FACTS.md (what the google-genai SDK parses) and the real recordings
-in ../shared/conformance/: unary JSON pretty-printed, SSE events ``data: {...}\\r\\n\\r\\n``
+in ../shared/conformance/: unary JSON pretty-printed, SSE events ``data: {...}\r\n\r\n``
 with every part in its own chunk (long texts split in two) and ``finishReason`` plus usage only
 in the last chunk; interactions with ``code_execution_call`` / ``code_execution_result`` /
 ``model_output`` steps, streamed as ``interaction.created``, ``step.start`` / ``step.delta`` /
@@ -172,7 +172,7 @@ def generate_chunks(script: Script, meta: Meta, u: Usage) -> list[dict[str, Any]
 
 
 def sse_data(chunk: dict[str, Any]) -> bytes:
-    """One generateContent SSE event (``\\r\\n\\r\\n`` separators, as the API sends)."""
+    r"""One generateContent SSE event (``\r\n\r\n`` separators, as the API sends)."""
     return b"data: " + dumps(chunk) + b"\r\n\r\n"
 
 
@@ -242,15 +242,16 @@ def _step_events(index: int, step: dict[str, Any]) -> list[dict[str, Any]]:
 
 def interaction_events(resource: dict[str, Any]) -> list[dict[str, Any]]:
     """The events of a streamed interaction (each carries its ``event_type``)."""
-    head = {k: resource[k] for k in ("id", "object", "model", "created") if k in resource}
+    head: dict[str, Any] = {k: resource[k] for k in ("id", "object", "model", "created")
+                            if k in resource}
     events: list[dict[str, Any]] = [
         {"event_type": "interaction.created", "interaction": {**head, "status": "in_progress"}},
         {"event_type": "interaction.status_update", "interaction_id": resource["id"],
          "status": "in_progress"}]
     for index, step in enumerate(resource.get("steps", [])):
         events.extend(_step_events(index, step))
-    done = {**head, "status": resource["status"], "updated": resource.get("updated"),
-            "usage": resource.get("usage")}
+    done: dict[str, Any] = {**head, "status": resource["status"],
+                            "updated": resource.get("updated"), "usage": resource.get("usage")}
     events.append({"event_type": "interaction.completed", "interaction": done})
     return events
 

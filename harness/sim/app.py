@@ -1,0 +1,267 @@
+"""The simulator's routes: Gemini API, Vertex AI and interactions paths, on starlette.
+
+Request headers it reads (all optional; the harness's recorder strips ``x-harness-*``):
+
+* ``x-harness-case: <suite>/<case-id>``: the case (else the prompt text picks it).
+* ``x-harness-sample: <k>``: the sample number, from 1 (default 1).
+* ``x-harness-fault: KIND[@N]``: force a fault on this request's first N attempts.
+* ``x-harness-attempt: <n>``: the attempt number (else the simulator counts identical requests).
+
+Responses carry ``x-harness-sim-case`` and ``x-harness-sim-behaviour`` for debugging.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from harness.sim import det, parse, wire
+from harness.sim.deliver import BROKEN_CHUNK, BROKEN_EVENT, early_fault, stream, unary
+from harness.sim.errors import api_error, auth_error, json_response
+from harness.sim.faults import ATTEMPT_HEADER, FAULT_HEADER, FaultSpecError, WithTransport
+from harness.sim.files import get_file, upload
+from harness.sim.models import SIM_MODELS, Ask, Code, Script, is_sim_model
+from harness.sim.state import SimState
+
+CASE_HEADER = "x-harness-case"
+SAMPLE_HEADER = "x-harness-sample"
+API_VERSIONS = frozenset({"v1", "v1beta", "v1alpha", "v1beta1"})
+_VERTEX_PREFIX = "/{ver}/projects/{project}/locations/{location}"
+
+
+def _state(request: Request) -> SimState:
+    state: SimState = request.app.state.sim
+    return state
+
+
+def _bad_version(request: Request) -> Response | None:
+    ver = request.path_params.get("ver")
+    if ver in API_VERSIONS:
+        return None
+    return api_error(404, "NOT_FOUND", f"API version {ver!r} not found; the simulator serves "
+                     + ", ".join(sorted(API_VERSIONS)))
+
+
+def _unknown_model(request: Request, model: str, method: str) -> Response:
+    p = request.path_params
+    served = f" The harness simulator serves: {', '.join(SIM_MODELS)}."
+    if "project" in p:
+        return api_error(404, "NOT_FOUND", f"Publisher Model `projects/{p['project']}/locations/"
+                         f"{p['location']}/publishers/google/models/{model}` was not found or "
+                         "your project does not have access to it." + served)
+    return api_error(404, "NOT_FOUND", f"models/{model} is not found for API version "
+                     f"{p.get('ver')}, or is not supported for {method}. Call ListModels to see "
+                     "the list of available models and their supported methods." + served)
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise parse.BadRequest(f"Invalid JSON payload received. {exc}.") from None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One model call: which surface, model and body."""
+
+    surface: str  # "generate" | "stream" | "interactions" | "interactions-stream"
+    model: str
+    parsed: parse.Parsed
+    body: Any
+    vertex: bool
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A model call with its script written and its fault decided."""
+
+    script: Script
+    meta: wire.Meta
+    usage: wire.Usage
+    fault: str | None
+    headers: dict[str, str]
+
+
+async def _prepare(request: Request, call: Call) -> Prepared | Response:
+    """Identify case and sample, decide the fault, write the script."""
+    state = _state(request)
+    try:
+        sample = int(request.headers.get(SAMPLE_HEADER, "1"))
+        if sample < 1:
+            raise ValueError
+    except ValueError:
+        return api_error(400, "INVALID_ARGUMENT", f"{SAMPLE_HEADER} must be a positive integer")
+    case = state.catalog.by_key(request.headers.get(CASE_HEADER))
+    for text in call.parsed.texts:
+        case = case or state.catalog.by_prompt(text)
+    case_key = case.key if case else "prompt:" + det.token(call.parsed.text)
+    # Canonical JSON, so ids do not depend on how a client formats the same body.
+    body_id = det.token(json.dumps(call.body, sort_keys=True, ensure_ascii=False))
+    ident = (case_key, call.model, sample, call.surface, body_id)
+    attempt_header = request.headers.get(ATTEMPT_HEADER)
+    attempt = (int(attempt_header) if attempt_header and attempt_header.isdigit()
+               else state.next_attempt(ident))
+    try:
+        fault = state.faults.decide(ident, attempt, stream=call.surface.endswith("stream"),
+                                    forced=request.headers.get(FAULT_HEADER))
+    except FaultSpecError as exc:
+        return api_error(400, "INVALID_ARGUMENT", f"{FAULT_HEADER}: {exc}")
+    if (early := early_fault(fault, state.faults.retry_after_s)) is not None:
+        return early  # before writing the script: a failed attempt costs no code run
+    if fault == "latency":
+        await anyio.sleep(state.faults.latency_s)
+    script = await state.writer.script(Ask(call.model, case, sample, call.parsed.text,
+                                           call.parsed.files))
+    runs = sum(1 for s in script.steps if isinstance(s, Code))
+    meta = wire.Meta(
+        model=call.model, vertex=call.vertex,
+        response_id=(("v1_" if call.surface.startswith("interactions") else "")
+                     + det.token(case_key, call.model, sample, call.surface, body_id)),
+        created=det.timestamp(case_key, call.model, sample, body_id),
+        updated=det.timestamp(case_key, call.model, sample, body_id, offset_s=2 + 3 * runs))
+    headers = {"x-harness-sim-case": case_key, "x-harness-sim-behaviour": script.behaviour}
+    return Prepared(script, meta, wire.usage(script, call.parsed.prompt_tokens), fault, headers)
+
+
+async def generate(request: Request) -> Response:
+    """``models/{model}:generateContent`` and ``:streamGenerateContent`` (Gemini and Vertex)."""
+    if (err := _bad_version(request)) is not None:
+        return err
+    model, _, method = request.path_params["target"].partition(":")
+    if method not in ("generateContent", "streamGenerateContent"):
+        return api_error(404, "NOT_FOUND", f"Method {method!r} is not served by the simulator; "
+                         "it serves generateContent and streamGenerateContent.")
+    vertex = "/publishers/" in request.url.path
+    if (err := auth_error(request, vertex=vertex)) is not None:
+        return err
+    if not is_sim_model(model):
+        return _unknown_model(request, model, method)
+    state = _state(request)
+    try:
+        body = _json(await request.body())
+        parsed = parse.generate_request(body, state.lookup_file)
+    except parse.BadRequest as exc:
+        return api_error(400, "INVALID_ARGUMENT", str(exc))
+    streaming = method == "streamGenerateContent"
+    prep = await _prepare(request, Call("stream" if streaming else "generate", model, parsed,
+                                        body, vertex))
+    if isinstance(prep, Response):
+        return prep
+    if not streaming:
+        body = wire.dumps(wire.generate_response(prep.script, prep.meta, prep.usage),
+                          pretty=True)
+        return unary(body, prep.fault, prep.headers)
+    chunks = wire.generate_chunks(prep.script, prep.meta, prep.usage)
+    if request.query_params.get("alt") != "sse":  # without alt=sse the API sends a JSON array
+        return unary(wire.dumps(chunks, pretty=True), prep.fault, prep.headers)
+    return stream([wire.sse_data(c) for c in chunks], prep.fault, prep.headers, finishing=1,
+                  broken=BROKEN_CHUNK)
+
+
+async def create_interaction(request: Request) -> Response:
+    """``POST interactions`` (plain or ``"stream": true``), with ``previous_interaction_id``."""
+    if (err := _bad_version(request)) is not None:
+        return err
+    vertex = "project" in request.path_params
+    if (err := auth_error(request, vertex=vertex)) is not None:
+        return err
+    state = _state(request)
+    try:
+        body = _json(await request.body())
+        if not isinstance(body, dict):
+            raise parse.BadRequest("Invalid JSON payload received. Expected an object.")
+        if body.get("agent") and not body.get("model"):
+            raise parse.BadRequest("agents are not served by the harness simulator; "
+                                   f"use a model ({', '.join(SIM_MODELS)})")
+        model = str(body.get("model") or "").removeprefix("models/")
+        if not model:
+            raise parse.BadRequest("`model` is required")
+        parsed = parse.interaction_request(body, state.lookup_file)
+    except parse.BadRequest as exc:
+        return api_error(400, "INVALID_ARGUMENT", str(exc))
+    if not is_sim_model(model):
+        return _unknown_model(request, model, "interactions")
+    previous_id = body.get("previous_interaction_id")
+    if previous_id is not None:
+        previous = state.interactions.get(str(previous_id))
+        if previous is None:
+            return api_error(404, "NOT_FOUND", f"Interaction {previous_id!r} was not found "
+                             "(the simulator keeps interactions in memory while it runs).")
+        parsed.prompt_tokens += int(previous.get("usage", {}).get("total_tokens", 0))
+    streaming = body.get("stream") is True
+    prep = await _prepare(request, Call("interactions-stream" if streaming else "interactions",
+                                        model, parsed, body, vertex))
+    if isinstance(prep, Response):
+        return prep
+    resource = wire.interaction(prep.script, prep.meta, prep.usage,
+                                str(previous_id) if previous_id is not None else None)
+    state.interactions[resource["id"]] = resource
+    if not streaming:
+        return unary(wire.dumps(resource, pretty=True), prep.fault, prep.headers)
+    return _event_stream(resource, prep.fault, prep.headers)
+
+
+def _event_stream(resource: dict[str, Any], fault: str | None,
+                  headers: dict[str, str]) -> Response:
+    events = [wire.sse_event(e) for e in wire.interaction_events(resource)] + [wire.SSE_DONE]
+    return stream(events, fault, headers, finishing=2, broken=BROKEN_EVENT)
+
+
+async def interaction_by_id(request: Request) -> Response:
+    """``GET interactions/{id}`` (``?stream=true`` replays its events) and ``DELETE``."""
+    if (err := _bad_version(request)) is not None:
+        return err
+    if (err := auth_error(request, vertex="project" in request.path_params)) is not None:
+        return err
+    state = _state(request)
+    iid = request.path_params["iid"]
+    resource = state.interactions.get(iid)
+    if resource is None:
+        return api_error(404, "NOT_FOUND", f"Interaction {iid!r} was not found.")
+    if request.method == "DELETE":
+        del state.interactions[iid]
+        return json_response({})
+    if request.query_params.get("stream", "").lower() == "true":
+        return _event_stream(resource, None, {})
+    return json_response(resource)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    code = exc.status_code if isinstance(exc, HTTPException) else 500
+    if code == 404:
+        return api_error(404, "NOT_FOUND", f"{request.method} {request.url.path} is not an "
+                         "endpoint of the API (or of the harness simulator).")
+    if code == 405:
+        return api_error(405, "INVALID_ARGUMENT", f"{request.method} is not allowed on "
+                         f"{request.url.path}.")
+    return api_error(code, "INTERNAL", f"{type(exc).__name__}: {exc}")
+
+
+def build_app(state: SimState) -> ASGIApp:
+    """The ASGI app serving ``state`` (wrapped so faults can reach the transport)."""
+    routes = [
+        Route("/upload/{ver}/files", upload, methods=["POST"]),
+        Route("/{ver}/files/{fid}", get_file, methods=["GET"]),
+        Route("/{ver}/models/{target}", generate, methods=["POST"]),
+        Route("/{ver}/publishers/google/models/{target}", generate, methods=["POST"]),
+        Route(_VERTEX_PREFIX + "/publishers/google/models/{target}", generate, methods=["POST"]),
+        Route("/{ver}/interactions", create_interaction, methods=["POST"]),
+        Route("/{ver}/interactions/{iid}", interaction_by_id, methods=["GET", "DELETE"]),
+        Route(_VERTEX_PREFIX + "/interactions", create_interaction, methods=["POST"]),
+        Route(_VERTEX_PREFIX + "/interactions/{iid}", interaction_by_id,
+              methods=["GET", "DELETE"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={
+        HTTPException: _http_error, Exception: _http_error})
+    app.state.sim = state
+    return WithTransport(app)
