@@ -1,8 +1,8 @@
 """Replay speed of the main job: `pytest evals/` over N one-call cassettes.
 
-Builds a throw-away project with N generate_content cases, records them once against the
-tests' local stub server (through the real SDK and the plugin), then times, each as a fresh
-process: `pytest --collect-only`, and a full replay (-p no:cacheprovider), R times each.
+Builds a throw-away project with N generate_content cases, records them once from the bundled
+simulator (`--target sim --model sim-oracle`, through the real SDK and the plugin), then
+times, each as a fresh process: `pytest --collect-only`, and a full replay, R times each.
 DESIGN.md's yardstick: a bare vcrpy+SDK loop replays 1,000 one-call cassettes in ~3.3 s.
 
     python benchmarks/replay_bench.py [N] [REPEATS]
@@ -18,18 +18,16 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests import stub_server  # noqa: E402
 
 
 def write_project(path: Path, n: int) -> None:
-    (path / "pyproject.toml").write_text('[tool.harness]\nmodels = ["stub-model"]\n')
+    (path / "pyproject.toml").write_text(
+        '[tool.harness]\nmodels = ["sim-oracle"]\ntarget = "sim"\n')
     (path / "evals").mkdir()
     cases = "\n".join(
-        f"  - id: case-{i:04d}\n    prompt: What is the sum of the first 50 primes? Variant {i}.\n"
-        f"    expect: [code_executed, {{answer_number: 5117}}]" for i in range(n))
+        f"  - id: case-{i:04d}\n    prompt: What is the sum of the integers below {i}?\n"
+        f"    reference: print(sum(range({i})))\n"
+        f"    expect: [code_executed, {{answer_number: {sum(range(i))}}}]" for i in range(n))
     (path / "evals" / "bench.eval.yaml").write_text(f"suite: bench\ncases:\n{cases}\n")
 
 
@@ -53,13 +51,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp)
         write_project(path, n)
-        stub, server = stub_server.start()
-        env = {**os.environ, "GEMINI_API_KEY": "bench-key", "GOOGLE_GEMINI_BASE_URL": stub.url}
-        rec = run(path, "--record-mode=rewrite", env=env)
-        server.shutdown()
-        print(f"recorded {n} cases against the local stub in {rec:.2f} s")
         clean = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY",
                                                                    "GOOGLE_API_KEY")}
+        rec = run(path, "--record-mode=rewrite", env=clean)
+        print(f"recorded {n} cases from the simulator (sandbox executing) in {rec:.2f} s")
         collect = [run(path, "--collect-only", env=clean) for _ in range(repeats)]
         replay = [run(path, env=clean) for _ in range(repeats)]
         py = [run(path, "--version", env=clean) for _ in range(repeats)]

@@ -1,7 +1,8 @@
-"""The ``harness`` command: tools around eval files and recordings.
+"""harness: tools around eval files, recordings, the local sandbox and the simulator.
 
 Subcommands: ``validate`` (check eval files without running them), ``schema`` (print or write
-the eval-file JSON Schema) and ``transcript`` (show what a recording contains, normalised).
+the eval-file JSON Schema), ``transcript`` (show what a recording contains, normalised),
+``exec`` (run Python as the sandbox would) and ``sim`` (serve the bundled simulator).
 """
 
 from __future__ import annotations
@@ -87,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-image-data", action="store_true",
                    help="include images as base64 instead of their size")
     p.set_defaults(func=_cmd_transcript)
+
+    from harness.sandbox.cli import add_parser as add_exec_parser
+    from harness.sim.cli import add_parser as add_sim_parser
+
+    add_exec_parser(sub)
+    add_sim_parser(sub)
     return parser
 
 

@@ -38,6 +38,7 @@ class Runtime:
     record_mode: str
     pytestconfig: pytest.Config
     cases: list[Case] = field(default_factory=list)
+    references: dict[tuple[str, str], Any] = field(default_factory=dict)
     _vcr: Any = None
     _sim: Any = None
 
@@ -123,6 +124,7 @@ class EvalItem(pytest.Item):
         self.transcript: Transcript | None = None
         self.check_results: list[CheckResult] = []
         self.infra_error: HarnessError | None = None
+        self.reference_output: str | None = None
         runtime = self.config.stash[runtime_key]
         self.cassette = recording.cassette_path(
             runtime.settings.cassette_dir, runtime.settings.target, case.suite, case.id, model,
@@ -144,6 +146,8 @@ class EvalItem(pytest.Item):
 
         runtime = self.config.stash[runtime_key]
         try:
+            # The reference first: a broken ground truth should stop before tokens are spent.
+            self.reference_output = self._reference_output(runtime)
             with recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
                                         self.rerecord_command()) as rec:
                 self.transcript = client.run_case(
@@ -155,10 +159,31 @@ class EvalItem(pytest.Item):
             err = self.infra_error
             pytest.fail(render_error(err.kind, self.info, str(err)), pytrace=False)
 
+    def _reference_output(self, runtime: Runtime) -> str | None:
+        """The reference's output: computed when recording, read from disk in replay."""
+        from harness import reference
+
+        case = self.case
+        if case.reference is None:
+            return None
+        path = reference.stored_path(self.cassette.parents[1])
+        if runtime.record_mode != "none":
+            key = (case.suite, case.id)
+            if key not in runtime.references:  # once per case, not per model or sample
+                runtime.references[key] = reference.compute(case)
+                reference.store(path, runtime.references[key])
+            return str(runtime.references[key].output)
+        if not any(call.uses_reference for call in case.expect):
+            return None  # nothing needs it: replay must not fail over an unused output
+        hint = (f"pytest {shlex.quote(_rel(self.path, self.config.rootpath))} "
+                f"-k {shlex.quote(case.id)} --record-mode=once")
+        return reference.load(path, case, hint).output
+
     def runtest(self) -> None:
         """Run the case's checks against the transcript."""
         assert self.transcript is not None
-        ctx = CheckContext(self.transcript, case_id=self.case.id, model=self.model)
+        ctx = CheckContext(self.transcript, case_id=self.case.id, model=self.model,
+                           reference_output=self.reference_output)
         self.check_results = [call.run(ctx) for call in self.case.expect]
         if not all(r.passed for r in self.check_results):
             raise EvalFailure(render_failure(self.info, self.check_results, self.transcript))

@@ -319,6 +319,13 @@ class _Builder:
         expect = raw.get("expect")
         calls = self.checks(expect if isinstance(expect, list) else [], (*base, "expect"))
         reference_line = self.reference(raw.get("reference"), (*base, "reference"))
+        if not raw.get("reference"):
+            for j, call in enumerate(calls):
+                if call.uses_reference:
+                    self.add((*base, "expect", j), f"`{call.label}` compares with the case's "
+                             "reference output, but the case has no `reference:`; add the "
+                             "Python that solves the case under `reference: |`, or give the "
+                             "expected value itself")
         if spec is None or len(self.issues) > before:
             return None
         skip: str | None = None

@@ -31,6 +31,8 @@ def _valid_regex(pattern: str) -> str:
 Count = Annotated[int, Field(ge=1), BeforeValidator(_integral)]
 TokenLimit = Annotated[int, Field(ge=0), BeforeValidator(_integral)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
+# `from_reference`: the last number the case's reference code printed (its ground truth).
+NumberOrReference = Number | Literal["from_reference"]
 Tolerance = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Text = Annotated[str, Field(min_length=1)]
 Pattern = Annotated[str, Field(min_length=1, json_schema_extra={"format": "regex"}),

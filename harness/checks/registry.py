@@ -25,6 +25,7 @@ from harness.checks.numbers import format_number
 from harness.steps import Transcript
 
 ENTRY_POINT_GROUP = "harness.checks"
+FROM_REFERENCE = "from_reference"  # an argument value meaning "what the reference printed"
 _MAX_SHOWN = 300
 
 
@@ -49,6 +50,7 @@ class CheckContext:
     transcript: Transcript
     case_id: str = ""
     model: str = ""
+    reference_output: str | None = None  # what the case's `reference:` printed, if it has one
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,11 @@ class CheckCall:
     name: str
     args: CheckArgs
     label: str
+
+    @property
+    def uses_reference(self) -> bool:
+        """Whether an argument is ``from_reference`` (the check needs the reference output)."""
+        return any(v == FROM_REFERENCE for v in self.args.model_dump().values())
 
     def run(self, ctx: CheckContext) -> CheckResult:
         """Run the check; an exception becomes a failed result carrying its reason."""

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from harness.checks._common import (
     RUN_DESCRIPTION,
-    Number,
+    NumberOrReference,
     Pattern,
     RunChoice,
     Text,
@@ -31,6 +31,8 @@ from harness.checks.registry import CheckArgs, CheckContext, Judgement, check
 from harness.steps import Transcript
 
 _MAX_NUMBERS_SHOWN = 12
+_VALUE_DESCRIPTION = ("The expected number, or `from_reference`: the last number the case's "
+                      "`reference:` code printed.")
 _MAX_RUNS_SHOWN = 3
 
 
@@ -54,7 +56,7 @@ class OutputRegexArgs(CheckArgs):
 class OutputNumberArgs(CheckArgs):
     """Arguments of the output_number check."""
 
-    value: Number = Field(description="The expected number.")
+    value: NumberOrReference = Field(description=_VALUE_DESCRIPTION)
     tolerance: Tolerance = Field(0.0, description="Largest allowed absolute difference.")
     run: RunChoice = Field("any", description=RUN_DESCRIPTION)
 
@@ -75,14 +77,28 @@ class AnswerRegexArgs(CheckArgs):
 class AnswerNumberArgs(CheckArgs):
     """Arguments of the answer_number check."""
 
-    value: Number = Field(description="The expected number.")
+    value: NumberOrReference = Field(description=_VALUE_DESCRIPTION)
     tolerance: Tolerance = Field(0.0, description="Largest allowed absolute difference.")
 
 
 # --- shared judging --------------------------------------------------------------------------
 
-def _number_goal(value: float, tolerance: float) -> str:
-    return f"a number equal to {format_number(value)} (tolerance {format_number(tolerance)})"
+def _number_goal(value: float, tolerance: float, from_reference: bool = False) -> str:
+    source = "the reference's answer, " if from_reference else ""
+    return (f"a number equal to {source}{format_number(value)} "
+            f"(tolerance {format_number(tolerance)})")
+
+
+def _expected(ctx: CheckContext, value: float | str) -> float:
+    """The expected number: the given one, or the last number the reference printed."""
+    if not isinstance(value, str):
+        return value
+    if ctx.reference_output is None:
+        raise ValueError("`from_reference` needs the case's reference output, and there is none")
+    numbers = find_numbers(ctx.reference_output)
+    if not numbers:
+        raise ValueError(f"the reference printed no number: {quote(ctx.reference_output)}")
+    return numbers[-1]
 
 
 def _has_number(text: str, value: float, tolerance: float) -> bool:
@@ -157,8 +173,10 @@ def output_regex(ctx: CheckContext, args: OutputRegexArgs) -> Judgement:
                "equal to `value` within `tolerance` (default exact).")
 def output_number(ctx: CheckContext, args: OutputNumberArgs) -> Judgement:
     """Check that some code run's output has the number."""
-    return _judge_outputs(ctx.transcript, args.run, _number_goal(args.value, args.tolerance),
-                          lambda out: _has_number(out, args.value, args.tolerance),
+    value = _expected(ctx, args.value)
+    goal = _number_goal(value, args.tolerance, isinstance(args.value, str))
+    return _judge_outputs(ctx.transcript, args.run, goal,
+                          lambda out: _has_number(out, value, args.tolerance),
                           lambda out: _show_numbers(out, "output"))
 
 
@@ -186,6 +204,8 @@ def answer_regex(ctx: CheckContext, args: AnswerRegexArgs) -> Judgement:
                "(default exact).")
 def answer_number(ctx: CheckContext, args: AnswerNumberArgs) -> Judgement:
     """Check that some number in the final answer equals the value."""
-    return _judge_answer(ctx.transcript, _number_goal(args.value, args.tolerance),
-                         lambda text: _has_number(text, args.value, args.tolerance),
+    value = _expected(ctx, args.value)
+    goal = _number_goal(value, args.tolerance, isinstance(args.value, str))
+    return _judge_answer(ctx.transcript, goal,
+                         lambda text: _has_number(text, value, args.tolerance),
                          lambda text: _show_numbers(text, "the answer"))

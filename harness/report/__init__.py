@@ -13,12 +13,15 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.report.history import append_history, history_lines, read_history
 from harness.report.markdown import append_step_summary, render_markdown
 from harness.report.panels import Limits
 from harness.report.terminal import render_terminal
+
+if TYPE_CHECKING:
+    from harness.pricing import Price
 
 __all__ = [
     "Limits",
@@ -79,7 +82,7 @@ def write_reports(run_dir: Path, records: Sequence[Mapping[str, Any]],
 
 
 def render_run(run: Path, *, baseline: str | None = None, alpha: float | None = None,
-               prices: Mapping[str, Any] | None = None, history_path: Path | None = None,
+               prices: Mapping[str, Price] | None = None, history_path: Path | None = None,
                step_summary: bool = False) -> dict[str, Path]:
     """Re-render a finished run's reports from its ``results.jsonl`` (``harness report RUN``).
 

@@ -191,7 +191,7 @@ def render_html(records: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
         The HTML document.
 
     """
-    limits = limits or Limits()
+    limits = (limits or Limits()).for_items(len(records))
     models = summary.get("models", {})
     grid = build_grid(records, list(models))
     versions = model_versions(records)

@@ -16,7 +16,9 @@ from typing import Any
 from harness.report import fmt
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub's documented maximum per step
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# Enough to stop emphasis, links/images (no "[" survives), inline HTML and table cells; every
+# line we emit starts with our own "- " or "| ", so line-start markers need no escaping.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
 def md(text: object) -> str:
@@ -30,10 +32,12 @@ def _code(text: object) -> str:
     return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
 
 
-def _case_list(label: str, items: list[str], limit: int) -> str:
+def _case_list(label: str, items: list[str], limit: int,
+               reasons: list[str] | None = None) -> str:
     if not items:
         return f"- {label} (0): none"
-    shown = ", ".join(_code(i) for i in items[:limit])
+    why = [f" ({md(r)})" for r in reasons] if reasons else [""] * len(items)
+    shown = ", ".join(_code(i) + w for i, w in zip(items[:limit], why, strict=False))
     more = f", and {len(items) - limit} more" if len(items) > limit else ""
     return f"- {label} ({len(items)}): {shown}{more}"
 
@@ -85,12 +89,15 @@ def comparison_block(c: Mapping[str, Any], limit: int = 30) -> list[str]:
              f"{c.get('alpha', 0.05):g}",
              _case_list("Regressed", list(c.get("regressed") or []), limit),
              _case_list("Fixed", list(c.get("fixed") or []), limit),
-             _case_list("Flaky", list(c.get("flaky") or []), limit),
              f"- Still passing: {len(c.get('still_passing') or [])}, still failing: "
              f"{len(c.get('still_failing') or [])}"]
-    excluded = [f"{e.get('case')} ({e.get('reason')})" for e in c.get("excluded") or []]
+    if c.get("flaky"):  # only with samples > 1 (one sample is plainly pass or fail)
+        lines.append(_case_list("Flaky", list(c["flaky"]), limit))
+    excluded = list(c.get("excluded") or [])
     if excluded:
-        lines.append(_case_list("Not compared (ERROR or nothing judged)", excluded, limit))
+        lines.append(_case_list("Not compared (ERROR or nothing judged)",
+                                [str(x.get("case")) for x in excluded], limit,
+                                [str(x.get("reason")) for x in excluded]))
     for key, label in (("only_baseline", "Only the baseline ran"),
                        ("only_candidate", "Only the candidate ran")):
         if c.get(key):
@@ -106,7 +113,8 @@ def gate_block(summary: Mapping[str, Any], limit: int = 50) -> list[str]:
     if gate.get("ok"):
         return ["## Gate", "", "✅ passed: no candidate regressed"]
     reasons = list(gate.get("reasons") or [])
-    lines = ["## Gate", "", f"❌ **failed** ({len(reasons)} reasons)", ""]
+    lines = ["## Gate", "",
+             f"❌ **failed** ({len(reasons)} reason{'s' if len(reasons) != 1 else ''})", ""]
     lines += [f"- {md(fmt.truncate(r, 2000)[0])}" for r in reasons[:limit]]
     if len(reasons) > limit:
         lines.append(f"- and {len(reasons) - limit} more (summary.json has them all)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,9 @@ class Limits:
 
     Attributes:
         field_chars: Characters shown of one text, code or output field.
-        panel_chars: Characters of steps shown per sample before the rest is cut.
+        panel_chars: Characters of steps shown per sample before the rest is cut (lowered for
+            big runs so that all samples together stay within ``total_chars``).
+        total_chars: Characters of transcripts in the whole report.
         image_bytes: Largest image embedded.
         total_image_bytes: Images embedded in the whole report before the rest are linked.
         open_samples: Failing samples shown opened per cell (the rest start closed).
@@ -46,10 +48,16 @@ class Limits:
 
     field_chars: int = 6000
     panel_chars: int = 40000
+    total_chars: int = 30_000_000
     image_bytes: int = 1_500_000
     total_image_bytes: int = 25_000_000
     open_samples: int = 3
     used_image_bytes: int = field(default=0, repr=False)
+
+    def for_items(self, items: int) -> Limits:
+        """These limits with ``panel_chars`` lowered so ``items`` samples fit ``total_chars``."""
+        per_item = max(3000, self.total_chars // max(1, items))
+        return replace(self, panel_chars=min(self.panel_chars, per_item), used_image_bytes=0)
 
 
 def _cut(text: str, limit: int) -> str:
@@ -195,8 +203,7 @@ def _footer(rec: Mapping[str, Any]) -> str:
             ("tokens", tokens or None), ("latency", fmt.seconds(rec.get("latency_s"))
                                          if rec.get("latency_s") is not None else None),
             ("first chunk", fmt.seconds(rec.get("ttft_s"))
-             if rec.get("ttft_s") is not None else None),
-            ("node", rec.get("nodeid")), ("cassette", rec.get("cassette"))]
+             if rec.get("ttft_s") is not None else None)]
     return '<p class="meta">' + " · ".join(f"{k}: <code>{e(v)}</code>" for k, v in bits
                                            if v) + "</p>"
 
@@ -245,9 +252,16 @@ def panel_html(panel_id: str, back: str, case: tuple[str, str], model: str,
     first = recs[0] if recs else {}
     tabs = "".join(f'<a href="#{e(pid)}" class="{"cur" if m == model else ""}">{e(m)}</a>'
                    for m, pid in siblings)
+    cassette = str(first.get("cassette") or "")
+    if len(recs) > 1 and "/" in cassette:  # one directory, one file per sample
+        cassette = cassette.rsplit("/", 1)[0] + "/<sample>.yaml"
+    node = str(first.get("nodeid") or "")
+    if len(recs) > 1:
+        node = node.replace(f"#{first.get('sample') or 1}]", "#<sample>]")
     meta = " · ".join(f"{k}: <code>{e(v)}</code>" for k, v in
                       (("suite", case[0]), ("location", first.get("location")),
-                       ("api", first.get("api")), ("target", first.get("target")))
+                       ("api", first.get("api")), ("target", first.get("target")),
+                       ("node", node), ("cassette", cassette))
                       if v)
     # Open what explains the cell: every sample that did not pass, or the first when all did.
     bad = [i for i, r in enumerate(recs) if r.get("verdict") != "pass"][:limits.open_samples]
@@ -256,6 +270,5 @@ def panel_html(panel_id: str, back: str, case: tuple[str, str], model: str,
     return (f'<section class="tx" id="{e(panel_id)}" aria-label="transcript">'
             f'<div class="panel"><a class="close" href="#{e(back)}" title="close">&times;</a>'
             f"<h2>{e(case[1])} <small>{e(model)}</small></h2>"
-            f'<p class="meta">{meta}</p><nav class="tabs">{tabs}</nav>'
-            f"<p class=\"muted\">The prompt is in the eval file at the location above.</p>"
+            f'<p class="meta where">{meta}</p><nav class="tabs">{tabs}</nav>'
             f"{samples}</div></section>")

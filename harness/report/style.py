@@ -95,6 +95,8 @@ padding:18px 22px 24px;box-shadow:0 8px 30px rgba(0,0,0,.25)}
 .tabs a{border:1px solid var(--line);border-radius:14px;padding:1px 10px;font-size:12.5px}
 .tabs a.cur{background:var(--accent);color:#fff;border-color:var(--accent)}
 .meta{color:var(--muted);font-size:12.5px;margin:2px 0;overflow-wrap:anywhere}
+.where::after{content:" (the prompt is in the eval file at this location; records do not \
+keep it)"}
 details.sample{border:1px solid var(--line);border-radius:8px;margin:10px 0;padding:6px 12px}
 details.sample>summary{font-weight:600;padding:2px 0}
 .badge{display:inline-block;font-size:11px;font-weight:700;padding:1px 7px;border-radius:9px;
