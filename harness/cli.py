@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -68,6 +69,60 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings() -> Any:
+    """[tool.harness] of the current directory's pyproject.toml (prices, baseline, alpha)."""
+    from harness.config import load_settings
+
+    return load_settings(Path.cwd())
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from harness.compare import compare_runs
+    from harness.config import ConfigError
+    from harness.stats import describe
+
+    try:
+        settings = _settings()
+        run = compare_runs(Path(args.a), Path(args.b), baseline=args.baseline,
+                           alpha=args.alpha or settings.alpha, prices=settings.prices)
+    except (FileNotFoundError, ValueError, ConfigError) as exc:
+        print(f"harness compare: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(run.to_json(), indent=2, ensure_ascii=False))
+    else:
+        for comparison in run.comparisons:
+            print(describe(comparison))
+            for label, cases in (("regressed", comparison.regressed),
+                                 ("fixed", comparison.fixed)):
+                print(f"  {label} ({len(cases)}): " + (", ".join(cases) or "none"))
+        for label, items in (("only in A", run.only_in_a), ("only in B", run.only_in_b)):
+            if items:
+                print(f"{label} ({len(items)}): " + ", ".join(map(str, items[:20]))
+                      + (" ..." if len(items) > 20 else ""))
+    ok, reasons = run.gate()
+    print("gate: " + ("passed" if ok else "FAILED"))
+    for reason in reasons:
+        print(f"  - {reason}")
+    return 1 if args.gate and not ok else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from harness.config import ConfigError
+    from harness.report import render_run
+
+    try:
+        settings = _settings()
+        paths = render_run(Path(args.run), baseline=args.baseline, alpha=args.alpha,
+                           prices=settings.prices, step_summary=args.step_summary)
+    except (FileNotFoundError, ValueError, ConfigError) as exc:
+        print(f"harness report: {exc}", file=sys.stderr)
+        return 2
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
@@ -88,6 +143,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-image-data", action="store_true",
                    help="include images as base64 instead of their size")
     p.set_defaults(func=_cmd_transcript)
+
+    p = sub.add_parser("compare", help="compare two earlier runs offline (B is the candidate)")
+    p.add_argument("a", help="baseline run: reports/<run-id>, reports/latest or results.jsonl")
+    p.add_argument("b", help="candidate run (same forms)")
+    p.add_argument("--baseline", metavar="MODEL",
+                   help="compare this model of A with every model of B")
+    p.add_argument("--alpha", type=float, default=None, help="significance level (0.05)")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.add_argument("--gate", action="store_true",
+                   help="exit 1 when the regression gate fails")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("report", help="re-render a run's reports without calling anything")
+    p.add_argument("run", help="reports/<run-id>, reports/latest or a results.jsonl")
+    p.add_argument("--baseline", metavar="MODEL", help="baseline (default: the run's)")
+    p.add_argument("--alpha", type=float, default=None, help="significance level")
+    p.add_argument("--step-summary", action="store_true",
+                   help="also append report.md to $GITHUB_STEP_SUMMARY")
+    p.set_defaults(func=_cmd_report)
 
     from harness.sandbox.cli import add_parser as add_exec_parser
     from harness.sim.cli import add_parser as add_sim_parser

@@ -185,6 +185,11 @@ class EvalItem(pytest.Item):
         ctx = CheckContext(self.transcript, case_id=self.case.id, model=self.model,
                            reference_output=self.reference_output)
         self.check_results = [call.run(ctx) for call in self.case.expect]
+        # JUnit XML (--junitxml) carries these as <property> elements, one per check.
+        self.user_properties.extend(
+            (f"check {r.label or r.name}", "passed" if r.passed
+             else f"failed: expected {r.expected}; actual {r.actual}")
+            for r in self.check_results)
         if not all(r.passed for r in self.check_results):
             raise EvalFailure(render_failure(self.info, self.check_results, self.transcript))
 
@@ -205,7 +210,7 @@ class EvalItem(pytest.Item):
         item = {"suite": self.case.suite, "case": self.case.id, "model": self.model,
                 "sample": self.sample, "nodeid": self.nodeid, "location": self.case.location(),
                 "api": self.case.api, "target": runtime.settings.target,
-                "cassette": _rel(self.cassette, self.config.rootpath),
+                "cassette": _rel(self.cassette, self.config.rootpath), "prompt": self.case.prompt,
                 "tags": list(self.case.tags)}
         return make_record(item=item, verdict=verdict, transcript=self.transcript,
                            checks=self.check_results, error=error)

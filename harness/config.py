@@ -8,12 +8,16 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 TARGETS = ("gemini", "vertex", "sim")
 IMPLEMENTED_TARGETS = ("gemini", "sim")
+
+
+GateMode = Literal["off", "on", "only"]
+GATE_MODES = ("off", "on", "only")
 
 
 class ConfigError(Exception):
@@ -44,6 +48,9 @@ class HarnessTable(BaseModel):
     cassette_dir: str = "cassettes"
     report_dir: str = "reports"
     retry: RetrySettings = Field(default_factory=RetrySettings)  # type: ignore[arg-type]
+    alpha: float = Field(0.05, gt=0, lt=1)
+    gate: GateMode = "off"
+    prices: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,11 @@ class Settings:
         cassette_dir: Root of ``<target>/<suite>/<case>/<model>/<k>.yaml``.
         report_dir: Where ``<run-id>/`` report directories go.
         retry: Retry policy while recording.
-
+        alpha: Significance level of the paired comparison.
+        gate: ``off``: pytest's exit code as usual; ``on``: also fail when the regression
+            gate fails; ``only``: the gate (and infrastructure ERRORs) alone decide the exit
+            code, eval FAILs are still shown.
+        prices: USD per 1M tokens by model (validated by ``harness.pricing``).
     """
 
     root: Path
@@ -70,11 +81,14 @@ class Settings:
     cassette_dir: Path = Path("cassettes")
     report_dir: Path = Path("reports")
     retry: RetrySettings = field(default_factory=RetrySettings)  # type: ignore[arg-type]
+    alpha: float = 0.05
+    gate: str = "off"
+    prices: dict[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, *, models: list[str] | None = None, baseline: str | None = None,
                        target: str | None = None, samples: int | None = None,
                        cassette_dir: str | None = None, report_dir: str | None = None,
-                       retries: int | None = None) -> Settings:
+                       retries: int | None = None, gate: str | None = None) -> Settings:
         """Apply command-line values (None means "not given")."""
         out = self
         if models:
@@ -91,6 +105,8 @@ class Settings:
             out = replace(out, cassette_dir=self._abs(cassette_dir))
         if report_dir is not None:
             out = replace(out, report_dir=self._abs(report_dir))
+        if gate is not None:
+            out = replace(out, gate=gate)
         if retries is not None:
             out = replace(out, retry=out.retry.model_copy(update={"attempts": max(1, retries)}))
         out.check()
@@ -102,6 +118,8 @@ class Settings:
 
     def check(self) -> None:
         """Raise ConfigError for settings that cannot work."""
+        if self.gate not in GATE_MODES:
+            raise ConfigError(f"unknown gate mode {self.gate!r}; valid: " + ", ".join(GATE_MODES))
         if self.target not in TARGETS:
             raise ConfigError(f"unknown target {self.target!r}; valid targets: "
                               + ", ".join(TARGETS)
@@ -128,9 +146,16 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{path}: [tool.harness]: {problems}. Valid keys: "
                           + ", ".join(HarnessTable.model_fields)) from None
+    from harness.pricing import PriceError, parse_prices
+
+    try:
+        prices = parse_prices(parsed.prices, source=f"{path}: [tool.harness.prices]")
+    except PriceError as exc:
+        raise ConfigError(str(exc)) from None
     settings = Settings(
         root=root, models=tuple(parsed.models), baseline=parsed.baseline, target=parsed.target,
         samples=parsed.samples, cassette_dir=root / parsed.cassette_dir,
-        report_dir=root / parsed.report_dir, retry=parsed.retry)
+        report_dir=root / parsed.report_dir, retry=parsed.retry, alpha=parsed.alpha,
+        gate=parsed.gate, prices=prices)
     settings.check()
     return settings

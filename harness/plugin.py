@@ -5,14 +5,13 @@ Wiring only: the logic lives in plain modules (collect, recording, client, resul
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.config import TARGETS, ConfigError, load_settings
+from harness.config import GATE_MODES, TARGETS, ConfigError, load_settings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,6 +31,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where run reports go (default: report_dir in [tool.harness])")
     group.addoption("--harness-retries", type=int, default=None, metavar="N",
                     help="attempts per API call while recording (default: retry.attempts)")
+    group.addoption("--harness-gate", default=None, choices=GATE_MODES,
+                    help="regression gate: off (pytest's exit code), on (a failing gate also "
+                         "fails the run), only (eval FAILs are shown, but only the gate and "
+                         "ERRORs decide the exit code); default: gate in [tool.harness]")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,7 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
             target=config.getoption("--target"), samples=config.getoption("--samples"),
             cassette_dir=config.getoption("--harness-cassette-dir"),
             report_dir=config.getoption("--harness-report-dir"),
-            retries=config.getoption("--harness-retries"))
+            retries=config.getoption("--harness-retries"),
+            gate=config.getoption("--harness-gate"))
     except ConfigError as exc:
         raise pytest.UsageError(f"harness: {exc}") from None
     record_mode = config.getoption("--record-mode", default=None) or "none"
@@ -101,16 +105,29 @@ def pytest_runtest_makereport(item: pytest.Item,
 
 
 class RecordSink:
-    """Writes result records in the controlling process (xdist workers forward reports)."""
+    """The controlling process's side: records, reports, the gate (xdist workers forward)."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.writer: Any = None
-        self.counts: dict[str, Counter[str]] = {}
+        self.run_end: Any = None
+        self.other_failures = 0  # failures that are not eval FAILs: ERRORs, broken tests
+        self.deselected = 0
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Count deselection: a `-k` subset is not a full run for history."""
+        self.deselected += len(items)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A collection error is an infrastructure failure."""
+        if report.failed:
+            self.other_failures += 1
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Store the record a report carries."""
+        """Store the record a report carries; count what is not an eval FAIL."""
         record = getattr(report, "harness_record", None)
+        if report.failed and not (record is not None and record["verdict"] == "fail"):
+            self.other_failures += 1
         if record is None:
             return
         from harness.collect import runtime_key
@@ -119,23 +136,53 @@ class RecordSink:
         if self.writer is None:
             self.writer = ResultsWriter(self.config.stash[runtime_key].settings.report_dir)
         self.writer.write(record)
-        self.counts.setdefault(record["model"], Counter())[record["verdict"]] += 1
 
-    def pytest_sessionfinish(self) -> None:
-        """Close the results file."""
-        if self.writer is not None:
-            self.writer.close()
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """A short per-model table and where the records went."""
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Summarize, write the reports, and apply the gate to the exit status."""
         if self.writer is None:
             return
+        self.writer.close()
+        from harness.collect import runtime_key
+        from harness.session import finish_run, gate_exit_status
+
+        runtime = self.config.stash[runtime_key]
+        opt = self.config.option
+        full_record_run = (runtime.record_mode != "none" and not self.deselected
+                           and not getattr(opt, "keyword", "") and not getattr(opt, "markexpr", "")
+                           and not getattr(opt, "lf", False))
+        self.run_end = finish_run(self.writer.run_dir, self.writer.run_id, runtime.settings,
+                                  append_to_history=full_record_run)
+        session.exitstatus = gate_exit_status(
+            runtime.settings.gate, int(session.exitstatus),
+            bool(self.run_end.summary["gate"]["ok"]),
+            only_eval_failures=self.other_failures == 0)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """The per-model table, comparisons, the gate and where the reports went."""
+        if self.run_end is None:
+            return
+        from harness.collect import runtime_key
+        from harness.report import render_terminal
+
         tr = terminalreporter
         tr.section("harness")
-        for model, counts in sorted(self.counts.items()):
-            judged = counts["pass"] + counts["fail"]
-            rate = f"{counts['pass'] / judged:.0%}" if judged else "n/a"
-            tr.write_line(f"{model}: {counts['pass']} passed, {counts['fail']} failed, "
-                          f"{counts['error']} errors, {counts['skipped']} skipped "
-                          f"(pass rate {rate} of judged items)")
-        tr.write_line(f"results: {self.writer.results_path}")
+        for line in render_terminal(self.run_end.summary):
+            tr.write_line(line)
+        mode = self.config.stash[runtime_key].settings.gate
+        if mode != "off":
+            tr.write_line(f"gate mode {mode!r}: "
+                          + ("the gate and ERRORs decide the exit code" if mode == "only"
+                             else "a failing gate fails the run"))
+        for name, path in self.run_end.paths.items():
+            tr.write_line(f"{name}: {_show_path(path)}")
+        if self.run_end.history_appended:
+            tr.write_line("history: a line per model added to "
+                          + _show_path(self.writer.report_dir / "history.jsonl"))
+
+
+def _show_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -322,11 +322,20 @@ def test_untrusted_paths_and_sizes_are_capped(tmp_path: Path) -> None:
     assert "not found in the run directory" in dom.by_id("t-0-0").all_text()
     big_panel = dom.by_id("t-1-0").all_text()
     assert "49,000 more characters not shown" in big_panel and "x" * 1001 not in big_panel
+    assert html.count("records do not keep it") == 1  # once in the CSS, not once per panel
     assert "image/svg+xml not embedded" in dom.by_id("t-2-0").all_text()
     assert dom.by_id("t-3-0").find("img").attrs["src"].startswith("data:image/png;base64,")
     tight = parse(render_html(records, summary_json(records), run_dir=tmp_path / "run",
                               limits=Limits(total_image_bytes=10)))
     assert "image budget" in tight.by_id("t-3-0").all_text()
+
+
+def test_prompt_is_shown_when_records_carry_it() -> None:
+    records = [_record_with({"type": "text", "text": "hi"}, prompt="What is <2+2>?")]
+    dom = parse(render_html(records, summary_json(records)))
+    panel = dom.by_id("t-0-0")
+    assert panel.find("div", "prompt").all_text() == "promptWhat is <2+2>?"
+    assert "where" not in panel.find("p", "meta").attrs["class"]
 
 
 def test_write_reports_and_render_run(tmp_path: Path) -> None:

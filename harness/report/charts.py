@@ -213,7 +213,7 @@ def history_chart(history: Sequence[Mapping[str, Any]], *, max_runs: int = 60) -
     index = {r: i for i, r in enumerate(runs)}
     models = list(dict.fromkeys(str(h.get("model")) for h in history))
     width, x0, x1, top, bottom = 900, 50, 880, 34, 250
-    height = bottom + 40
+    height = bottom + 26
     body = _legend(x0, 16, [(_short(m, 24), PALETTE[i % len(PALETTE)])
                             for i, m in enumerate(models)])
     for v in range(0, 101, 25):
@@ -237,7 +237,9 @@ def history_chart(history: Sequence[Mapping[str, Any]], *, max_runs: int = 60) -
                         for h in history if str(h.get("model")) == model
                         and (str(h.get("time", "")), str(h.get("run_id", ""))) in index
                         and h.get("pass_rate") is not None)
-        coords = [(xpos(i), bottom - float(h["pass_rate"]) * (bottom - top), h)
+        # Dodge models sideways a little so same-run whiskers do not hide each other.
+        dodge = (mi - (len(models) - 1) / 2) * 5
+        coords = [(xpos(i) + dodge, bottom - float(h["pass_rate"]) * (bottom - top), h)
                   for i, h in points]
         if len(coords) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in coords)

@@ -267,8 +267,14 @@ def panel_html(panel_id: str, back: str, case: tuple[str, str], model: str,
     bad = [i for i, r in enumerate(recs) if r.get("verdict") != "pass"][:limits.open_samples]
     samples = "".join(sample_html(r, run_dir, limits, opened=i in bad or (not bad and i == 0))
                       for i, r in enumerate(recs))
+    # Records do not carry the prompt yet; show it as soon as they do ("prompt" or "turns").
+    turns = first.get("turns") or ([first["prompt"]] if first.get("prompt") else [])
+    prompt = "".join(f'<div class="st prompt"><div class="sh">prompt'
+                     f'{f" · turn {i}" if len(turns) > 1 else ""}</div>'
+                     f"{_pre(str(t), limits, 'prose')}</div>" for i, t in enumerate(turns, 1))
+    where = "" if prompt else " where"
     return (f'<section class="tx" id="{e(panel_id)}" aria-label="transcript">'
             f'<div class="panel"><a class="close" href="#{e(back)}" title="close">&times;</a>'
             f"<h2>{e(case[1])} <small>{e(model)}</small></h2>"
-            f'<p class="meta where">{meta}</p><nav class="tabs">{tabs}</nav>'
-            f"{samples}</div></section>")
+            f'<p class="meta{where}">{meta}</p><nav class="tabs">{tabs}</nav>'
+            f"{prompt}{samples}</div></section>")
