@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 
-
 def write_project(path: Path, n: int) -> None:
     (path / "pyproject.toml").write_text(
         '[tool.harness]\nmodels = ["sim-oracle"]\ntarget = "sim"\n')
