@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_report_html import parse
+
 pytest_plugins = ["pytester"]
 
 PYPROJECT = """
@@ -66,7 +68,17 @@ def test_record_run_writes_reports_summary_and_history(project):
     assert comparison["verdict"] == "REGRESSED"
     assert comparison["p_value"] == pytest.approx(2 * 0.5 ** 6)  # exact McNemar, 6 discordant
     html = (latest(project) / "report.html").read_text()
-    assert "Content-Security-Policy" in html and "add-3" in html
+    assert "Content-Security-Policy" in html
+    dom = parse(html)  # balanced markup, or the parser fails
+    matrix = dom.find("table", "matrix")
+    rows = matrix.find("tbody").children_tagged("tr")
+    assert [r.find("span", "case").all_text() for r in rows] == [f"add-{i}" for i in range(1, 7)]
+    assert [th.find("span", "mname").all_text()
+            for th in matrix.find("thead").find_all("th")[1:]] == ["sim-oracle", "sim-wrong"]
+    panel = dom.by_id("t-2-1")  # add-3 with sim-wrong: the transcript a click opens
+    assert "add-3" in panel.find("h2").all_text()
+    assert "print(3 + 3)" in panel.all_text() and "The result is **7**." in panel.all_text()
+    assert len(dom.by_id("charts").find_all("svg")) == 3
     assert "REGRESSED" in (latest(project) / "report.md").read_text()
     assert {line["model"] for line in history(project)} == {"sim-oracle", "sim-wrong"}
     out = result.stdout.str()
