@@ -91,11 +91,16 @@ def make_vcr(pytestconfig: Any | None = None) -> Any:
     """A vcrpy VCR configured as above; pytest-recording's configure hook may adjust it."""
     import vcr
 
+    from harness import blobs
+
     my_vcr = vcr.VCR(
         match_on=("method", "path", "query", "body"),
         before_record_request=before_record_request,
         before_record_response=before_record_response,
         decode_compressed_response=True,
+        # Figures and other large base64 payloads are stored once, in <target>/_blobs/.
+        before_save_interaction=blobs.before_save,
+        after_load_interaction=blobs.after_load,
     )
     if pytestconfig is not None and hasattr(pytestconfig.hook, "pytest_recording_configure"):
         pytestconfig.hook.pytest_recording_configure(config=pytestconfig, vcr=my_vcr)
