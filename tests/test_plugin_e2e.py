@@ -334,3 +334,19 @@ def test_rerecording_unchanged_cases_is_byte_identical(project, monkeypatch):
     first = {p: p.read_bytes() for p in cassettes(project.path)}
     project.runpytest_subprocess(*args).assert_outcomes(passed=3, failed=3)
     assert {p: p.read_bytes() for p in cassettes(project.path)} == first
+
+
+def test_pytest_recording_configure_hook_shapes_the_vcr(project, stub, monkeypatch):
+    record(project, stub, monkeypatch, "-k", "primes and sim-oracle and not stream")
+    evals = project.path / "evals" / "demo.eval.yaml"
+    evals.write_text(evals.read_text().replace("first 50 primes? Run code.",
+                                               "first 60 primes? Run code."))
+    # A conftest that stops matching on the body makes the edited prompt replay anyway.
+    (project.path / "conftest.py").write_text(
+        "def pytest_recording_configure(config, vcr):\n"
+        "    vcr.match_on = ('method', 'path')\n")
+    result = project.runpytest_subprocess("evals", "-k", "primes and sim-oracle and not stream")
+    result.assert_outcomes(passed=1)
+    (project.path / "conftest.py").unlink()
+    result = project.runpytest_subprocess("evals", "-k", "primes and sim-oracle and not stream")
+    result.assert_outcomes(errors=1)
