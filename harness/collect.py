@@ -39,6 +39,7 @@ class Runtime:
     pytestconfig: pytest.Config
     cases: list[Case] = field(default_factory=list)
     references: dict[tuple[str, str], Any] = field(default_factory=dict)
+    tags: set[str] = field(default_factory=set)
     _vcr: Any = None
     _sim: Any = None
 
@@ -98,6 +99,10 @@ class EvalFile(pytest.File):
                 f"{self.path}: no models to run: add `models = [\"gemini-2.5-flash\"]` under "
                 "[tool.harness] in pyproject.toml, or pass --model NAME")
         runtime.cases.extend(spec.cases)
+        for tag in sorted({t for case in spec.cases for t in case.tags} - runtime.tags):
+            # Registered, so tags work under --strict-markers and raise no unknown-mark warning.
+            self.config.addinivalue_line("markers", f"{tag}: eval tag from {self.path.name}")
+            runtime.tags.add(tag)
         for case in spec.cases:
             samples = settings.samples or case.samples
             for model in settings.models:

@@ -350,3 +350,14 @@ def test_pytest_recording_configure_hook_shapes_the_vcr(project, stub, monkeypat
     (project.path / "conftest.py").unlink()
     result = project.runpytest_subprocess("evals", "-k", "primes and sim-oracle and not stream")
     result.assert_outcomes(errors=1)
+
+
+def test_tags_become_registered_marks(project):
+    evals = project.path / "evals" / "demo.eval.yaml"
+    evals.write_text(evals.read_text().replace(
+        "  - id: primes-stream\n", "  - id: primes-stream\n    tags: [slow, streaming]\n"))
+    result = project.runpytest_subprocess("evals", "--collect-only", "-q", "--strict-markers",
+                                          "-m", "streaming", "-W", "error")
+    assert [line for line in result.outlines if "::" in line] == [
+        "evals/demo.eval.yaml::primes-stream[sim-oracle]",
+        "evals/demo.eval.yaml::primes-stream[sim-wrong]"]
