@@ -47,7 +47,7 @@ def test_store_and_load_round_trip(tmp_path):
 def test_missing_and_stale_outputs_say_how_to_record(tmp_path):
     c = case(tmp_path)
     path = reference.stored_path(tmp_path / "case-dir")
-    with pytest.raises(reference.ReferenceError, match="none is stored.*HINT"):
+    with pytest.raises(reference.ReferenceError, match=r"none is stored.*HINT"):
         reference.load(path, c, "HINT")
     reference.store(path, reference.ReferenceOutput("0" * 64, "OUTCOME_OK", "1\n"))
     with pytest.raises(reference.ReferenceError, match="changed since its output was stored"):
