@@ -106,14 +106,14 @@ def _map_bodies(request: Any, response: dict[str, Any], fn: Any) -> None:
 
 
 def before_save(request: Any, response: dict[str, Any], cassette: Any) -> tuple[Any, Any]:
-    """vcrpy ``before_save_interaction`` hook (it receives copies)."""
+    """The vcrpy ``before_save_interaction`` hook (it receives copies)."""
     directory = blob_dir(cassette._path)
     _map_bodies(request, response, lambda b: externalize_text(b, directory))
     return request, response
 
 
 def after_load(request: Any, response: dict[str, Any], cassette: Any) -> tuple[Any, Any]:
-    """vcrpy ``after_load_interaction`` hook."""
+    """The vcrpy ``after_load_interaction`` hook."""
     directory = blob_dir(cassette._path)
     _map_bodies(request, response, lambda b: restore_text(b, directory))
     return request, response

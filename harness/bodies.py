@@ -1,21 +1,19 @@
-"""Raw response bodies and cassettes -> plain Python data (no SDK here).
+"""Raw response bodies -> plain Python data, and what kind of response they hold (no SDK here).
 
 `harness.transcript` hands what this module produces to the SDK's own types. This module only
-splits and decodes: bytes to text (gzip/deflate), SSE into events, cassette YAML (vcrpy,
-pydantic-ai's ``parsed_body`` variant, Ruby VCR) into exchanges, and says what a body looks like.
+decodes and recognises: bytes to text (gzip/deflate), SSE into events, JSON into values, and says
+what a body is (generateContent response(s), an interaction or interaction events), or why it is
+none of them. Recording files are read by :mod:`harness.cassettefiles`.
 """
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import re
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 BodyKind = Literal["generate", "interaction", "interaction_events"]
 
@@ -24,7 +22,6 @@ INTERACTION_EVENTS = frozenset({
     "interaction.created", "interaction.completed", "interaction.status_update",
     "step.start", "step.delta", "step.stop", "error",
 })
-CONTENT_TYPES = frozenset({"text", "image", "audio", "document", "video"})
 _GENERATE_KEYS = ("candidates", "usageMetadata", "promptFeedback", "usage_metadata",
                   "prompt_feedback", "modelVersion", "model_version")
 # SSE messages end at a blank line; the SDK's parser accepts all three line-end styles.
@@ -44,51 +41,6 @@ class SSEEvent:
 
     event: str | None
     data: str
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request/response pair of a cassette, whatever tool recorded it.
-
-    Attributes:
-        index: Position in the cassette's interaction list (0-based).
-        method: Upper-cased HTTP method.
-        uri: The request URI as recorded.
-        status: The response status code, when recorded.
-        headers: Response headers, names lower-cased, values joined with ``, ``.
-        body: The response body: ``str``/``bytes`` as recorded, or an already-decoded JSON
-            value (pydantic-ai's ``parsed_body``), or None when absent.
-
-    """
-
-    index: int
-    method: str
-    uri: str
-    status: int | None
-    headers: dict[str, str]
-    body: Any
-
-    @property
-    def path(self) -> str:
-        """The URI's path (no host, no query)."""
-        return urlsplit(self.uri).path
-
-    @property
-    def is_model_call(self) -> bool:
-        """True for a generateContent / streamGenerateContent / interactions POST."""
-        path = self.path.rstrip("/")
-        return self.method == "POST" and (
-            path.endswith((":generateContent", ":streamGenerateContent", "/interactions")))
-
-    @property
-    def ok(self) -> bool:
-        """True for a 2xx response (or when no status was recorded)."""
-        return self.status is None or 200 <= self.status < 300
-
-    @property
-    def is_interactions_call(self) -> bool:
-        """True for a ``POST .../interactions``."""
-        return self.method == "POST" and self.path.rstrip("/").endswith("/interactions")
 
 
 def to_text(data: str | bytes, *, where: str, encoding: str | None = None) -> str:
@@ -127,6 +79,55 @@ def sniff(text: str) -> Literal["json", "cassette", "sse", "unknown"]:
     if _SSE_FIELD.search(text):
         return "sse"
     return "unknown"
+
+
+def body_format(text: str, *, where: str) -> Literal["json", "sse"]:
+    """Say whether a response body is JSON or SSE.
+
+    Raises:
+        TranscriptError: it is a cassette, or neither.
+
+    """
+    kind = sniff(text)
+    if kind == "cassette":
+        raise TranscriptError(f"{where}: this is a cassette, not a response body; "
+                              "read it with transcript_from_path")
+    if kind == "unknown":
+        found = repr(text.strip()[:60]) if text.strip() else "an empty body"
+        raise TranscriptError(f"{where}: expected a JSON response, a JSON array of stream "
+                              f"chunks or an SSE body with `data:` lines; found {found}")
+    return kind
+
+
+def decode_json(text: str, *, where: str) -> Any:
+    """Decode a JSON response body.
+
+    Raises:
+        TranscriptError: it is not valid JSON.
+
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TranscriptError(f"{where}: expected a JSON response body, but it is not valid "
+                              f"JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def response_kind(value: Any, *, where: str) -> BodyKind:
+    """Say what a decoded JSON body is (see :func:`classify`).
+
+    Raises:
+        TranscriptError: it is an API error body, or no response at all.
+
+    """
+    if (message := api_error(value)) is not None:
+        raise TranscriptError(f"{where}: the body is an API error, not a response: {message}")
+    kind = classify(value)
+    if kind is None:
+        raise TranscriptError(f"{where}: expected a GenerateContentResponse (candidates, "
+                              "usageMetadata), a list of stream chunks, or an Interaction "
+                              f"(steps, status and id); found {describe(value)}")
+    return kind
 
 
 def split_sse(text: str) -> list[SSEEvent]:
@@ -210,120 +211,6 @@ def api_error(value: Any) -> str | None:
     return " ".join(parts) + (": " if parts else "") + str(err.get("message", err))
 
 
-def load_cassette(text: str, *, where: str) -> tuple[list[Exchange], dict[str, Any]]:
-    """Parse a cassette YAML into exchanges plus its top-level ``metadata`` mapping.
-
-    Raises:
-        TranscriptError: not YAML, or no ``interactions``/``http_interactions`` list.
-
-    """
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        doc = yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
-        raise TranscriptError(f"{where}: not a readable cassette YAML ({exc})") from None
-    items = doc.get("interactions", doc.get("http_interactions")) if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        raise TranscriptError(f"{where}: expected a cassette with a top-level `interactions:` "
-                              "list (vcrpy) or `http_interactions:` (Ruby VCR)")
-    meta = doc.get("metadata")
-    return [_exchange(i, it) for i, it in enumerate(items)], meta if isinstance(meta, dict) else {}
-
-
-def select_exchange(exchanges: list[Exchange], interaction: int | None, *,
-                    where: str) -> Exchange:
-    """Pick exchange ``interaction``, or by default the last model call.
-
-    ``interaction`` is 0-based (negative counts from the end). A model call is a
-    generateContent / streamGenerateContent / interactions POST; 2xx ones are preferred.
-
-    Raises:
-        TranscriptError: index out of range, or no model call in the cassette.
-
-    """
-    if interaction is not None:
-        try:
-            return exchanges[interaction]
-        except IndexError:
-            raise TranscriptError(f"{where}: interaction={interaction} is out of range; the "
-                                  f"cassette has {len(exchanges)} interactions "
-                                  f"(0..{len(exchanges) - 1})") from None
-    calls = [e for e in exchanges if e.is_model_call]
-    if not calls:
-        seen = ", ".join(f"{e.method} {e.path}" for e in exchanges[:5]) or "nothing"
-        raise TranscriptError(f"{where}: no generateContent, streamGenerateContent or "
-                              f"interactions POST in the cassette (found: {seen}); pass "
-                              "interaction=N to pick an exchange")
-    return ([e for e in calls if e.ok] or calls)[-1]
-
-
-def stored_timing(meta: dict[str, Any]) -> dict[str, float | None]:
-    """Return the record-time ``latency_s``/``ttft_s`` kept in ``metadata.harness``."""
-    stored = meta.get("harness")
-    if not isinstance(stored, dict):
-        return {}
-    return {k: v for k, v in stored.items()
-            if k in ("latency_s", "ttft_s") and isinstance(v, (int, float))}
-
-
-def _exchange(index: int, item: Any) -> Exchange:
-    req, resp = _dict(_dict(item).get("request")), _dict(_dict(item).get("response"))
-    status = resp.get("status")
-    code = status.get("code") if isinstance(status, dict) else status
-    headers = {str(k).lower(): ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-               for k, v in _dict(resp.get("headers")).items()}
-    return Exchange(index=index, method=str(req.get("method", "")).upper(),
-                    uri=str(req.get("uri", "")), status=code if isinstance(code, int) else None,
-                    headers=headers, body=_body(resp))
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _body(resp: dict[str, Any]) -> Any:
-    body = resp.get("body")
-    if isinstance(body, dict):
-        if "string" in body:                    # vcrpy, Ruby VCR
-            return body["string"]
-        if "base64_string" in body:             # Ruby VCR for binary bodies
-            return base64.b64decode(str(body["base64_string"]))
-        if "content" in body:                   # older pydantic-ai: {type: json|text, content}
-            return body["content"]
-    if body is None and "parsed_body" in resp:  # pydantic-ai stores decoded JSON
-        return resp["parsed_body"]
-    return body
-
-
-def exchange_text_or_json(ex: Exchange, *, where: str) -> str | dict[str, Any] | list[Any]:
-    """Return an exchange's body as text (decompressed) or as the JSON it was stored as.
-
-    Raises:
-        TranscriptError: no body recorded.
-
-    """
-    body = ex.body
-    if isinstance(body, (dict, list)):
-        return body
-    if body is None:
-        raise TranscriptError(f"{where}: interaction {ex.index} ({ex.method} {ex.uri}) has "
-                              "no response body")
-    if isinstance(body, (bytes, str)):
-        return to_text(body, where=where, encoding=ex.headers.get("content-encoding"))
-    raise TranscriptError(f"{where}: interaction {ex.index} has a {type(body).__name__} body; "
-                          "expected text, bytes or JSON")
-
-
-def read_bytes(path: Path) -> bytes:
-    """Read a file, turning OS errors into :class:`TranscriptError`."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise TranscriptError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
 def maybe_json(body: Any) -> Any:
     """``body`` decoded as JSON when it is JSON text, else unchanged."""
     if isinstance(body, str):
@@ -332,102 +219,3 @@ def maybe_json(body: Any) -> Any:
         except json.JSONDecodeError:
             return body
     return body
-
-
-def continuation_hops(exchanges: list[Exchange], chosen: Exchange) -> list[dict[str, Any]]:
-    """Return the unary hops of an automatically continued interaction before ``chosen``.
-
-    The SDK continues an interaction whose status is ``requires_continuation`` by itself, with
-    more ``POST .../interactions``; the cassette then holds one exchange per hop.
-    """
-    hops: list[dict[str, Any]] = []
-    if not chosen.is_interactions_call:
-        return hops
-    for ex in reversed(exchanges[:chosen.index]):
-        try:
-            body = maybe_json(exchange_text_or_json(ex, where=""))
-        except TranscriptError:
-            break
-        if not (ex.is_interactions_call and isinstance(body, dict)
-                and body.get("status") == "requires_continuation"):
-            break
-        hops.insert(0, body)
-    return hops
-
-
-def legacy_outputs_as_steps(outputs: list[Any]) -> list[Any]:
-    """Read the older flat ``outputs`` list (content blocks and tool items) as wire steps."""
-    steps: list[Any] = []
-    in_output = False
-    for item in outputs:
-        is_content = isinstance(item, dict) and item.get("type") in CONTENT_TYPES
-        if is_content and in_output:
-            steps[-1]["content"].append(item)
-        else:
-            steps.append({"type": "model_output", "content": [item]} if is_content else item)
-        in_output = is_content
-    return steps
-
-
-class StreamedSteps:
-    """Wire-shaped interaction steps assembled from ``step.start`` / ``step.delta`` payloads."""
-
-    def __init__(self) -> None:
-        self._steps: dict[int, dict[str, Any]] = {}
-
-    def start(self, index: Any, step: dict[str, Any]) -> None:
-        """Begin step ``index`` (``step.start``)."""
-        if isinstance(index, int):
-            self._steps[index] = dict(step)
-
-    def delta(self, index: Any, delta: dict[str, Any]) -> None:
-        """Fold one ``step.delta`` payload into step ``index``."""
-        if not isinstance(index, int):
-            return
-        step = self._steps.setdefault(index, {})
-        kind = delta.get("type")
-        if kind in CONTENT_TYPES:
-            step.setdefault("type", "model_output")
-            _append_content(step.setdefault("content", []), delta)
-        elif kind == "thought_summary" and isinstance(delta.get("content"), dict):
-            step.setdefault("type", "thought")
-            _append_content(step.setdefault("summary", []), delta["content"])
-        elif kind == "code_execution_call":
-            step.setdefault("type", "code_execution_call")
-            args = step.setdefault("arguments", {})
-            new = delta.get("arguments") or {}
-            if isinstance(new.get("code"), str):
-                args["code"] = (args.get("code") or "") + new["code"]
-            if new.get("language"):
-                args["language"] = new["language"]
-        elif kind == "arguments_delta" and isinstance(delta.get("arguments"), str):
-            step["_partial"] = step.get("_partial", "") + delta["arguments"]
-        elif kind == "code_execution_result":
-            step.setdefault("type", "code_execution_result")
-            prev = step.get("result")
-            more = str(delta.get("result") or "")
-            step["result"] = (prev if isinstance(prev, str) else "") + more
-            if delta.get("is_error"):
-                step["is_error"] = True
-
-    def steps(self) -> list[dict[str, Any]]:
-        """Return the assembled steps in index order."""
-        out = []
-        for index in sorted(self._steps):
-            step = dict(self._steps[index])
-            partial = step.pop("_partial", None)
-            if partial is not None:  # arguments streamed as JSON text fragments
-                parsed = maybe_json(partial)
-                if isinstance(parsed, dict):
-                    step["arguments"] = {**(step.get("arguments") or {}), **parsed}
-            out.append(step)
-        return out
-
-
-def _append_content(contents: list[Any], new: dict[str, Any]) -> None:
-    last = contents[-1] if contents else None
-    if (new.get("type") == "text" and isinstance(last, dict) and last.get("type") == "text"
-            and isinstance(new.get("text"), str)):
-        last["text"] = str(last.get("text") or "") + new["text"]
-    else:
-        contents.append(dict(new))

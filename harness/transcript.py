@@ -1,8 +1,11 @@
 """SDK responses (every API surface) -> one :class:`harness.steps.Transcript`.
 
 SDK objects go in here and a Transcript comes out; nothing downstream sees SDK types. Raw bodies
-(cassettes, JSON, SSE) are split by :mod:`harness.bodies` and then parsed with the SDK's own
-types, so a recording is read exactly as the SDK would have read it live.
+(JSON, SSE) are decoded and recognised by :mod:`harness.bodies`, recording files read by
+:mod:`harness.cassettefiles`, streamed interaction steps assembled by
+:mod:`harness.interactionsteps`; then they are parsed with the SDK's own types, so a recording is
+read exactly as the SDK would have read it live. Parsed values are read through
+:mod:`harness.sdkvalues`, which tolerates what lenient parsing lets through.
 
 google.genai is imported lazily inside the functions: importing this module stays cheap, and the
 Interactions types (another ~0.4 s) load only when an interaction is converted.
@@ -12,34 +15,31 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import functools
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness import bodies
+from harness import bodies, cassettefiles, interactionsteps
 from harness.bodies import TranscriptError
-from harness.steps import Step, Transcript, Usage, build_transcript, merge_adjacent_text
+from harness.sdkvalues import (
+    GENERATE_USAGE,
+    INTERACTION_USAGE,
+    as_list,
+    as_str,
+    dump,
+    enum_str,
+    error_text,
+    last_usage,
+)
+from harness.steps import Step, Transcript, build_transcript, merge_adjacent_text
 
 if TYPE_CHECKING:
     from google.genai import types
 
 __all__ = ["TranscriptError", "from_generate_content", "from_interaction",
            "from_interaction_events", "parse_body", "transcript_from_path"]
-
-_GENERATE_USAGE = (("prompt_token_count", "prompt_tokens"),
-                   ("candidates_token_count", "output_tokens"),
-                   ("tool_use_prompt_token_count", "tool_use_prompt_tokens"),
-                   ("thoughts_token_count", "thought_tokens"),
-                   ("total_token_count", "total_tokens"))
-_INTERACTION_USAGE = (("total_input_tokens", "prompt_tokens"),
-                      ("total_output_tokens", "output_tokens"),
-                      ("total_tool_use_tokens", "tool_use_prompt_tokens"),
-                      ("total_thought_tokens", "thought_tokens"),
-                      ("total_tokens", "total_tokens"))
 
 
 # ---------------------------------------------------------------------------- generateContent
@@ -75,21 +75,21 @@ def from_generate_content(
         model_version = response.model_version or model_version
         feedback = response.prompt_feedback
         if feedback is not None and feedback.block_reason is not None:
-            errors.append(f"prompt blocked: {_enum_str(feedback.block_reason)}"
+            errors.append(f"prompt blocked: {enum_str(feedback.block_reason)}"
                           + (f" ({feedback.block_reason_message})"
                              if feedback.block_reason_message else ""))
         candidate = next((c for c in response.candidates or [] if not c.index), None)
         if candidate is None:
             continue
         saw_candidate = True
-        finish_reason = _enum_str(candidate.finish_reason) or finish_reason
+        finish_reason = enum_str(candidate.finish_reason) or finish_reason
         for part in (candidate.content.parts if candidate.content else None) or []:
             step = _part_step(part)
             if step is not None:
                 steps.append(step)
     if not saw_candidate and not errors:
         errors.append("the response has no candidates" if responses else "no response at all")
-    usage = _last_usage([r.usage_metadata for r in responses], _GENERATE_USAGE)
+    usage = last_usage([r.usage_metadata for r in responses], GENERATE_USAGE)
     return build_transcript(merge_adjacent_text(steps), usage=usage, model_version=model_version,
                             finish_reason=finish_reason, latency_s=latency_s, ttft_s=ttft_s,
                             error="; ".join(errors) or None)
@@ -99,13 +99,13 @@ def _part_step(part: types.Part) -> Step | None:
     thought = bool(part.thought)
     if part.executable_code is not None:
         code = part.executable_code
-        return Step("code", code=code.code or "", language=_enum_str(code.language),
+        return Step("code", code=code.code or "", language=enum_str(code.language),
                     thought=thought, id=code.id)
     if part.code_execution_result is not None:
         res = part.code_execution_result
         # proto3 JSON omits default values: a missing outcome is OUTCOME_UNSPECIFIED and a
         # missing output is the empty string (seen in a real Gemini 3 response).
-        return Step("result", outcome=_enum_str(res.outcome) or "OUTCOME_UNSPECIFIED",
+        return Step("result", outcome=enum_str(res.outcome) or "OUTCOME_UNSPECIFIED",
                     output=res.output or "", thought=thought, id=res.id)
     blob = part.inline_data
     if blob is not None and (blob.mime_type or "").startswith("image/"):
@@ -136,14 +136,14 @@ def from_interaction(interaction: Any, *, latency_s: float | None = None,
     """
     from google.genai import interactions as gi
 
-    steps = _list(getattr(interaction, "steps", None))
+    steps = as_list(getattr(interaction, "steps", None))
     outputs = (getattr(interaction, "model_extra", None) or {}).get("outputs")
     if not steps and isinstance(outputs, list):  # the API's older shape
-        steps = _list(_sdk(bodies.legacy_outputs_as_steps(outputs), list[gi.Step]))
-    errors = [_error_text(e) for e in _list(getattr(interaction, "errors", None))]
+        steps = as_list(_sdk(interactionsteps.legacy_outputs_as_steps(outputs), list[gi.Step]))
+    errors = [error_text(e) for e in as_list(getattr(interaction, "errors", None))]
     return _interaction_transcript(
         steps, [getattr(interaction, "usage", None)],
-        _str(getattr(interaction, "status", None)), _str(getattr(interaction, "model", None)),
+        as_str(getattr(interaction, "status", None)), as_str(getattr(interaction, "model", None)),
         errors, latency_s, ttft_s)
 
 
@@ -165,7 +165,7 @@ def from_interaction_events(events: Iterable[Any], *, latency_s: float | None = 
     """
     from google.genai import interactions as gi
 
-    assembled = bodies.StreamedSteps()
+    assembled = interactionsteps.StreamedSteps()
     usages: list[Any] = []
     errors: list[str] = []
     status = model = None
@@ -174,24 +174,24 @@ def from_interaction_events(events: Iterable[Any], *, latency_s: float | None = 
         ev = _sdk_event(None, event) if isinstance(event, dict) else event
         if isinstance(ev, (gi.InteractionCreatedEvent, gi.InteractionCompletedEvent)):
             it = ev.interaction
-            status, model = _str(it.status) or status, _str(it.model) or model
+            status, model = as_str(it.status) or status, as_str(it.model) or model
             usages.append(it.usage)
-            if isinstance(ev, gi.InteractionCompletedEvent) and _list(it.steps):
-                final_steps = _list(it.steps)
+            if isinstance(ev, gi.InteractionCompletedEvent) and as_list(it.steps):
+                final_steps = as_list(it.steps)
         elif isinstance(ev, gi.InteractionStatusUpdate):
-            status = _str(ev.status) or status
+            status = as_str(ev.status) or status
             usages.append(ev.usage)
         elif isinstance(ev, gi.StepStart):
-            assembled.start(ev.index, _dump(ev.step))
+            assembled.start(ev.index, dump(ev.step))
         elif isinstance(ev, gi.StepDelta):
-            assembled.delta(ev.index, _dump(ev.delta))
+            assembled.delta(ev.index, dump(ev.delta))
             usages.append(ev.metadata.total_usage if ev.metadata else None)
         elif isinstance(ev, gi.StepStop):
             usages.append(ev.usage)
         elif isinstance(ev, gi.ErrorEvent):
-            errors.append(_error_text(ev.error) or "error event")
+            errors.append(error_text(ev.error) or "error event")
     if final_steps is None:
-        final_steps = _list(_sdk(assembled.steps(), list[gi.Step]))
+        final_steps = as_list(_sdk(assembled.steps(), list[gi.Step]))
     if status is None and not final_steps:
         errors.insert(0, "the stream has no interaction events")
     return _interaction_transcript(final_steps, usages, status, model, errors, latency_s, ttft_s)
@@ -211,9 +211,9 @@ def _interaction_transcript(steps: Sequence[Any], usages: list[Any], status: str
             out.extend(_content_steps(st.summary, errors, thought=True))
         elif isinstance(st, gi.CodeExecutionCallStep):
             args = st.arguments
-            language = _str(getattr(args, "language", None))
-            out.append(Step("code", code=_str(getattr(args, "code", None)) or "",
-                            language=language.upper() if language else None, id=_str(st.id)))
+            language = as_str(getattr(args, "language", None))
+            out.append(Step("code", code=as_str(getattr(args, "code", None)) or "",
+                            language=language.upper() if language else None, id=as_str(st.id)))
         elif isinstance(st, gi.CodeExecutionResultStep):
             result = st.result
             media: list[Step] = []
@@ -223,15 +223,15 @@ def _interaction_transcript(steps: Sequence[Any], usages: list[Any], status: str
                 media = [s for s in media if s.type != "text"]
             # Interactions has no deadline code: an error is a failure, anything else OK.
             out.append(Step("result", outcome="OUTCOME_FAILED" if st.is_error else "OUTCOME_OK",
-                            output=result, id=_str(st.call_id)))
+                            output=result, id=as_str(st.call_id)))
             out.extend(media)
         elif isinstance(st, gi.ModelOutputStep):
             out.extend(_content_steps(st.content, errors))
             if st.error is not None:
-                errors.append(_error_text(st.error) or "model output error")
+                errors.append(error_text(st.error) or "model output error")
     if status is not None and status != "completed":
         errors.insert(0, f"interaction status is {status!r}, not 'completed'")
-    return build_transcript(merge_adjacent_text(out), usage=_last_usage(usages, _INTERACTION_USAGE),
+    return build_transcript(merge_adjacent_text(out), usage=last_usage(usages, INTERACTION_USAGE),
                             model_version=model, finish_reason=status, latency_s=latency_s,
                             ttft_s=ttft_s, error="; ".join(e for e in errors if e) or None)
 
@@ -241,7 +241,7 @@ def _content_steps(contents: Iterable[Any] | None, errors: list[str], *,
     from google.genai import interactions as gi
 
     out: list[Step] = []
-    for content in _list(contents):
+    for content in as_list(contents):
         if isinstance(content, gi.TextContent) and isinstance(content.text, str) and content.text:
             out.append(Step("thought" if thought else "text", text=content.text, thought=thought))
         elif isinstance(content, gi.ImageContent) and isinstance(content.data, str):
@@ -250,7 +250,7 @@ def _content_steps(contents: Iterable[Any] | None, errors: list[str], *,
             except (binascii.Error, ValueError):
                 errors.append("an image's data is not valid base64")
                 continue
-            out.append(Step("image", mime_type=_str(content.mime_type), data=data,
+            out.append(Step("image", mime_type=as_str(content.mime_type), data=data,
                             thought=thought))
     return out
 
@@ -274,39 +274,21 @@ def parse_body(text: str | bytes, *, source: str = "body", latency_s: float | No
 
     """
     text = bodies.to_text(text, where=source)
-    kind = bodies.sniff(text)
-    if kind == "json":
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise TranscriptError(f"{source}: expected a JSON response body, but it is not valid "
-                                  f"JSON ({exc.msg} at line {exc.lineno})") from None
-        return _from_json(value, source, latency_s=latency_s, ttft_s=ttft_s)
-    if kind == "sse":
+    if bodies.body_format(text, where=source) == "sse":
         return _from_sse(bodies.split_sse(text), source, latency_s=latency_s, ttft_s=ttft_s)
-    if kind == "cassette":
-        raise TranscriptError(f"{source}: this is a cassette, not a response body; "
-                              "read it with transcript_from_path")
-    found = repr(text.strip()[:60]) if text.strip() else "an empty body"
-    raise TranscriptError(f"{source}: expected a JSON response, a JSON array of stream chunks or "
-                          f"an SSE body with `data:` lines; found {found}")
+    return _from_json(bodies.decode_json(text, where=source), source, latency_s=latency_s,
+                      ttft_s=ttft_s)
 
 
 def _from_json(value: Any, source: str, **timing: float | None) -> Transcript:
-    if (message := bodies.api_error(value)) is not None:
-        raise TranscriptError(f"{source}: the body is an API error, not a response: {message}")
-    kind = bodies.classify(value)
+    kind = bodies.response_kind(value, where=source)
     if kind == "generate":
         return _from_chunks(value if isinstance(value, list) else [value], source, **timing)
     if kind == "interaction":
         from google.genai import interactions as gi
 
         return from_interaction(_sdk(value, gi.Interaction), **timing)
-    if kind == "interaction_events":
-        return from_interaction_events(value, **timing)
-    raise TranscriptError(f"{source}: expected a GenerateContentResponse (candidates, "
-                          "usageMetadata), a list of stream chunks, or an Interaction (steps, "
-                          f"status and id); found {bodies.describe(value)}")
+    return from_interaction_events(value, **timing)
 
 
 def _from_sse(events: list[bodies.SSEEvent], source: str, **timing: float | None) -> Transcript:
@@ -356,34 +338,20 @@ def transcript_from_path(path: Path, interaction: int | None = None) -> Transcri
             a non-2xx exchange, or a body that is not a response.
 
     """
-    where = str(path)
-    text = bodies.to_text(bodies.read_bytes(path), where=where)
-    if bodies.sniff(text) != "cassette":
-        return parse_body(text, source=where)
-    exchanges, meta = bodies.load_cassette(text, where=where)
-    chosen = bodies.select_exchange(exchanges, interaction, where=where)
-    where = f"{where} (interaction {chosen.index}: {chosen.method} {chosen.path})"
-    body = bodies.exchange_text_or_json(chosen, where=where)
-    if not chosen.ok:
-        detail = bodies.api_error(bodies.maybe_json(body)) or str(body)[:200]
-        raise TranscriptError(f"{where}: HTTP {chosen.status} response, not a model answer: "
-                              f"{detail}")
-    # The harness stores record-time timing for the item's call; it does not fit a hand pick.
-    timing = bodies.stored_timing(meta) if interaction is None else {}
-    hops = bodies.continuation_hops(exchanges, chosen) if interaction is None else []
-    final = bodies.maybe_json(body)
-    if hops and isinstance(final, dict):
+    recording = cassettefiles.read_recording(path, interaction)
+    final = bodies.maybe_json(recording.body)
+    if recording.hops and isinstance(final, dict):
         from google.genai import interactions as gi
         from google.genai._interactions_continuation import merge_unary_hops
 
-        merged = merge_unary_hops([_sdk(h, gi.Interaction) for h in [*hops, final]])
-        return from_interaction(merged, **timing)
-    if isinstance(body, str):
-        return parse_body(body, source=where, **timing)
-    return _from_json(body, where, **timing)
+        merged = merge_unary_hops([_sdk(h, gi.Interaction) for h in [*recording.hops, final]])
+        return from_interaction(merged, **recording.timing)
+    if isinstance(recording.body, str):
+        return parse_body(recording.body, source=recording.source, **recording.timing)
+    return _from_json(recording.body, recording.source, **recording.timing)
 
 
-# ------------------------------------------------------------------------------------ helpers
+# --------------------------------------------------------------------------- SDK type parsing
 
 def _sdk(value: Any, typ: Any) -> Any:
     """Parse wire JSON into SDK types as the SDK does for responses (lenient, validate=False)."""
@@ -414,40 +382,3 @@ def _sdk_event(name: str | None, data: Any) -> Any:
     wrapped = {"data": data} if name is None else {"event": name, "data": data}
     return _sdk(wrapped, gi.InteractionSSEStreamEvent).data
 
-
-def _dump(model: Any) -> dict[str, Any]:
-    if hasattr(model, "model_dump"):
-        dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True)
-        return dumped if isinstance(dumped, dict) else {}
-    return dict(model) if isinstance(model, dict) else {}
-
-
-def _last_usage(usages: Iterable[Any], mapping: tuple[tuple[str, str], ...]) -> Usage:
-    values: dict[str, int | None] = dict.fromkeys(dst for _, dst in mapping)
-    for usage in usages:
-        for src, dst in mapping:
-            value = getattr(usage, src, None) if usage is not None else None
-            if isinstance(value, int) and not isinstance(value, bool):
-                values[dst] = value
-    return Usage(**values)
-
-
-def _enum_str(value: Any) -> str | None:
-    """Return the API string of an SDK enum (unknown values are pseudo-members holding it)."""
-    if value is None:
-        return None
-    return str(value.value) if isinstance(value, enum.Enum) else str(value)
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []  # lenient SDK parsing keeps odd values
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _error_text(error: Any) -> str:
-    parts = [str(p) for p in (getattr(error, "code", None), getattr(error, "message", None))
-             if p not in (None, "")]
-    return ": ".join(parts)

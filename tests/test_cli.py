@@ -84,3 +84,16 @@ def test_console_script_runs():
     result = subprocess.run([sys.executable, "-m", "harness", "--help"], capture_output=True,
                             text=True, check=True)
     assert "validate" in result.stdout and "transcript" in result.stdout
+
+
+def test_transcript_of_a_cassette_restores_stored_figures(capsys):
+    cassette = (Path(__file__).resolve().parents[1] / "cassettes" / "sim" / "data-questions"
+                / "squares-chart" / "sim-oracle" / "1.yaml")
+    assert main(["transcript", str(cassette), "--with-image-data"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    [image] = [s for s in data["steps"] if s["type"] == "image"]
+    assert image["mime_type"] == "image/png"
+    import base64
+    import hashlib
+    raw = base64.b64decode(image["data"])
+    assert raw.startswith(b"\x89PNG") and hashlib.sha256(raw).hexdigest() == image["sha256"]

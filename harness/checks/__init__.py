@@ -12,11 +12,11 @@ from harness.checks.registry import (
     Judgement,
     all_checks,
     check,
-    check_json_schema,
     get,
     parse_check,
     register,
 )
+from harness.checks.schema import check_json_schema
 
 __all__ = [
     "CheckArgs",

@@ -17,16 +17,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from difflib import get_close_matches
 from importlib.metadata import entry_points
-from typing import Any, Generic, Literal, TypeVar, get_args, get_origin
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from harness.checks.numbers import format_number
+from harness.checks.labels import (
+    check_label,
+    clip,
+    describe_args,
+    describe_fields,
+    short_repr,
+)
 from harness.steps import Transcript
 
 ENTRY_POINT_GROUP = "harness.checks"
 FROM_REFERENCE = "from_reference"  # an argument value meaning "what the reference printed"
-_MAX_SHOWN = 300
 
 
 class CheckArgs(BaseModel):
@@ -142,7 +147,7 @@ class CheckCall:
                                 "expected a harness Judgement")
         except Exception as exc:  # a broken check must fail the item, not crash the run
             where = traceback.extract_tb(exc.__traceback__)[-1]
-            return CheckResult(self.name, False, clip(_describe_args(self.args)),
+            return CheckResult(self.name, False, clip(describe_args(self.args)),
                                "(check raised)",
                                error=f"{type(exc).__name__}: {exc} "
                                      f"({where.filename}:{where.lineno})", label=self.label)
@@ -257,7 +262,7 @@ def parse_check(raw: Any) -> CheckCall:
     else:
         raise CheckParseError(
             "each expect entry is a check name (`- code_executed`) or a one-key mapping "
-            f"(`- answer_number: 42`), got {_short_repr(raw)}")
+            f"(`- answer_number: 42`), got {short_repr(raw)}")
     if not isinstance(name, str) or name not in checks:
         near = get_close_matches(str(name), list(checks), n=1)
         hint = f" Did you mean {near[0]!r}?" if near else ""
@@ -267,10 +272,11 @@ def parse_check(raw: Any) -> CheckCall:
     if form == "bare" and not spec.bare_allowed:
         raise CheckParseError(f"check {name!r} needs an argument, e.g. "
                               f"`- {name}: <{spec.short or 'value'}>`. "
-                              f"Arguments of {name}: {_describe_fields(spec)}", [name])
+                              f"Arguments of {name}: {describe_fields(spec.args_model)}", [name])
     if form == "short" and spec.short is None:
         raise CheckParseError(f"check {name!r} takes keyword arguments "
-                              f"({_describe_fields(spec)}): write `- {name}: {{...}}`", [name])
+                              f"({describe_fields(spec.args_model)}): "
+                              f"write `- {name}: {{...}}`", [name])
     try:
         if form == "bare":
             args = spec.args_model()
@@ -280,7 +286,7 @@ def parse_check(raw: Any) -> CheckCall:
             args = spec.args_model.model_validate(value)
     except ValidationError as exc:
         raise _argument_error(spec, form, exc) from None
-    return CheckCall(name=name, args=args, label=_label(name, args, spec))
+    return CheckCall(name=name, args=args, label=check_label(name, args, spec.short))
 
 
 def _argument_error(spec: CheckSpec[Any], form: str, exc: ValidationError) -> CheckParseError:
@@ -298,137 +304,10 @@ def _argument_error(spec: CheckSpec[Any], form: str, exc: ValidationError) -> Ch
         what, where = f"missing argument {loc[-1]!r}.", ""
     else:
         msg = str(err["msg"]).removeprefix("Value error, ")
-        what = f"{msg} (got {_short_repr(err.get('input'))})."
+        what = f"{msg} (got {short_repr(err.get('input'))})."
         if form == "kwargs":
             subpath.extend(loc)
     more = f" ({len(errors) - 1} more problem(s) after this one)" if len(errors) > 1 else ""
     return CheckParseError(f"bad argument for check {spec.name!r}{where}: {what}{more} "
-                           f"Arguments of {spec.name}: {_describe_fields(spec)}", subpath)
-
-
-def _describe_fields(spec: CheckSpec[Any]) -> str:
-    out = []
-    for key, field in spec.args_model.model_fields.items():
-        out.append(f"{key} (required)" if field.is_required()
-                   else f"{key}={format_value(field.default)}")
-    return ", ".join(out)
-
-
-def _label(name: str, args: CheckArgs, spec: CheckSpec[Any]) -> str:
-    """``name``, then the short argument, then other non-default arguments.
-
-    E.g. ``answer_number: 5117``, ``output_contains: '5117' (run: last)``: what a failing
-    item lists, so it must tell two entries of the same check apart. Free text is quoted,
-    choices from a fixed set (``last``, ``OUTCOME_OK``) are not.
-    """
-    head, extra = name, []
-    for key, field in type(args).model_fields.items():
-        value = getattr(args, key)
-        if not field.is_required() and value == field.default:
-            continue
-        shown = format_value(value, quote=not _is_choice(field.annotation))
-        if key == spec.short:
-            head = f"{name}: {shown}"
-        else:
-            extra.append(f"{key}: {shown}")
-    return clip(head + (f" ({', '.join(extra)})" if extra else ""), 160)
-
-
-def _is_choice(annotation: Any) -> bool:
-    """Whether a field's type is (a container of) Literal choices."""
-    if get_origin(annotation) is Literal:
-        return True
-    return any(_is_choice(a) for a in get_args(annotation))
-
-
-def format_value(value: Any, *, quote: bool = True) -> str:
-    """Show a check argument as a label does: YAML-like booleans, numbers without ``.0``.
-
-    Args:
-        value: The argument's value.
-        quote: Quote strings (free text); False for choices such as ``last`` or ``OUTCOME_OK``.
-
-    Returns:
-        A short display string.
-
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, float):
-        return format_number(value)
-    if isinstance(value, str):
-        return clip(repr(value), 60) if quote else value
-    if isinstance(value, list | tuple | frozenset | set):
-        return "[" + ", ".join(format_value(v, quote=quote) for v in value) + "]"
-    return clip(repr(value), 60)
-
-
-def _describe_args(args: CheckArgs) -> str:
-    return ", ".join(f"{k}: {format_value(v)}" for k, v in args)
-
-
-def _short_repr(value: Any) -> str:
-    return clip(repr(value), 80)
-
-
-def clip(text: str, limit: int = _MAX_SHOWN) -> str:
-    """Shorten text for display, saying how much was cut."""
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"... [{len(text) - limit} more chars]"
-
-
-def check_json_schema() -> dict[str, Any]:
-    """JSON Schema of one ``expect:`` entry, generated from the registered argument models.
-
-    Self-contained (no ``$ref``), so it can be embedded anywhere in the eval-file schema. It
-    accepts what :func:`parse_check` accepts, except that it cannot check regex syntax (patterns
-    carry ``format: regex`` for editors that do).
-    """
-    alternatives: list[dict[str, Any]] = []
-    checks = all_checks()
-    bare = [n for n, s in checks.items() if s.bare_allowed]
-    if bare:
-        alternatives.append({"type": "string", "enum": bare})
-    for name, spec in checks.items():
-        model_schema = _inline_refs(spec.args_model.model_json_schema())
-        value_schemas: list[dict[str, Any]] = [model_schema]
-        if spec.short is not None:
-            short_schema = dict(model_schema["properties"][spec.short])
-            short_schema.pop("title", None)
-            short_schema.pop("default", None)
-            value_schemas.insert(0, short_schema)
-        if spec.bare_allowed:
-            value_schemas.append({"type": "null"})
-        alternatives.append({
-            "type": "object",
-            "description": spec.summary,
-            "properties": {name: value_schemas[0] if len(value_schemas) == 1
-                           else {"anyOf": value_schemas}},
-            "required": [name],
-            "additionalProperties": False,
-        })
-    return {"anyOf": alternatives}
-
-
-def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
-    """Replace pydantic's ``#/$defs/...`` references by their definitions."""
-    defs: dict[str, Any] = schema.get("$defs", {})
-
-    def walk(node: Any, depth: int) -> Any:
-        if depth > 100:
-            raise ValueError("check argument models must not be recursive")
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                rest = {k: v for k, v in node.items() if k != "$ref"}
-                return walk({**defs[ref.removeprefix("#/$defs/")], **rest}, depth + 1)
-            return {k: walk(v, depth + 1) for k, v in node.items() if k != "$defs"}
-        if isinstance(node, list):
-            return [walk(v, depth + 1) for v in node]
-        return node
-
-    result: dict[str, Any] = walk(schema, 0)
-    return result
+                           f"Arguments of {spec.name}: {describe_fields(spec.args_model)}",
+                           subpath)
