@@ -157,5 +157,8 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
         samples=parsed.samples, cassette_dir=root / parsed.cassette_dir,
         report_dir=root / parsed.report_dir, retry=parsed.retry, alpha=parsed.alpha,
         gate=parsed.gate, prices=prices)
-    settings.check()
+    try:
+        settings.check()
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: [tool.harness]: {exc}") from None
     return settings
