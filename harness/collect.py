@@ -20,7 +20,7 @@ from harness.client import Endpoint
 from harness.config import Settings
 from harness.errors import HarnessError
 from harness.results import make_record
-from harness.spec import Case, SpecError, load_eval_file
+from harness.spec import Case, SpecError, SpecIssue, load_eval_file
 from harness.verdict import ItemInfo, render_error, render_failure
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class Runtime:
     cases: list[Case] = field(default_factory=list)
     references: dict[tuple[str, str], Any] = field(default_factory=dict)
     tags: set[str] = field(default_factory=set)
+    suites: dict[str, Path] = field(default_factory=dict)
     _vcr: Any = None
     _sim: Any = None
 
@@ -84,7 +85,7 @@ class EvalFile(pytest.File):
     """One ``*.eval.yaml`` file."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        """Yield an item per case x model x sample; a bad file is one collection error."""
+        """Yield an item per case x model x sample; a bad file is one ERROR item."""
         runtime = self.config.stash[runtime_key]
         settings = runtime.settings
         try:
@@ -93,6 +94,14 @@ class EvalFile(pytest.File):
             # An item, not a collection error: pytest stops the whole session on collection
             # errors, and a bad file must not keep the other files from running.
             yield InvalidEvalFile.from_parent(self, name=INVALID_NAME, error=exc)
+            return
+        other = runtime.suites.setdefault(spec.suite, self.path)
+        if other != self.path:
+            # Two files with one suite name would record into the same cassette folders.
+            issue = SpecIssue(self.path, 1, "suite", (
+                f"suite {spec.suite!r} is also the suite of {_rel(other, self.config.rootpath)}; "
+                "their cassettes would collide: give one file another `suite:`"))
+            yield InvalidEvalFile.from_parent(self, name=INVALID_NAME, error=SpecError([issue]))
             return
         if not settings.models:
             raise self.CollectError(

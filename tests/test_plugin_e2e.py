@@ -361,3 +361,16 @@ def test_tags_become_registered_marks(project):
     assert [line for line in result.outlines if "::" in line] == [
         "evals/demo.eval.yaml::primes-stream[sim-oracle]",
         "evals/demo.eval.yaml::primes-stream[sim-wrong]"]
+
+
+def test_two_files_with_one_suite_name_is_an_error_not_a_collision(project):
+    (project.path / "evals" / "copy.eval.yaml").write_text(EVALS)
+    result = project.runpytest_subprocess("evals", "--collect-only", "-q")
+    out = result.stdout.str()
+    # the first file collected keeps the suite; the second is one ERROR item
+    assert "evals/copy.eval.yaml::primes[sim-oracle]" in out
+    assert "evals/demo.eval.yaml::invalid-eval-file" in out
+    assert "evals/demo.eval.yaml::primes" not in out
+    result = project.runpytest_subprocess("evals", "-k", "invalid")
+    result.assert_outcomes(errors=1)
+    assert "suite 'demo' is also the suite of evals/copy.eval.yaml" in result.stdout.str()
