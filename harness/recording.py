@@ -164,6 +164,9 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
         from harness import replay
 
         cas = replay.load_cassette(my_vcr, path)
+        if not cas.data:  # vcrpy treats an unreadable file as empty: say so plainly
+            raise CassetteError(f"{_rel(path)} holds no recorded exchanges (it is empty or "
+                                f"not a readable cassette).\nTo record it again: {rerecord_hint}")
         replay.TRANSPORT.cassette = cas
         try:
             with blocking_context(allowed_hosts=None):

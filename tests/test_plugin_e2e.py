@@ -374,3 +374,11 @@ def test_two_files_with_one_suite_name_is_an_error_not_a_collision(project):
     result = project.runpytest_subprocess("evals", "-k", "invalid")
     result.assert_outcomes(errors=1)
     assert "suite 'demo' is also the suite of evals/copy.eval.yaml" in result.stdout.str()
+
+
+def test_an_unreadable_cassette_is_an_error_that_says_so(project, stub, monkeypatch):
+    record(project, stub, monkeypatch, "-k", "primes and sim-oracle and not stream")
+    (project.path / "cassettes/gemini/demo/primes/sim-oracle/1.yaml").write_text("{{{ not yaml")
+    result = project.runpytest_subprocess("evals", "-k", "primes and sim-oracle and not stream")
+    result.assert_outcomes(errors=1)
+    assert "not a readable cassette" in result.stdout.str()
