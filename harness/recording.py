@@ -163,7 +163,14 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
 
         from harness import replay
 
-        cas = replay.load_cassette(my_vcr, path)
+        try:
+            cas = replay.load_cassette(my_vcr, path)
+        except CassetteError:
+            raise
+        except Exception as exc:  # YAML errors and the like: the file, not the model
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CassetteError(f"{_rel(path)} is not a readable cassette ({first}).\n"
+                                f"To record it again: {rerecord_hint}") from None
         if not cas.data:  # vcrpy treats an unreadable file as empty: say so plainly
             raise CassetteError(f"{_rel(path)} holds no recorded exchanges (it is empty or "
                                 f"not a readable cassette).\nTo record it again: {rerecord_hint}")
