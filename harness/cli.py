@@ -16,7 +16,7 @@ from typing import Any
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from harness.spec import load_eval_file, validate_paths
+    from harness.spec import SpecError, expand_paths, load_eval_file
 
     paths = [Path(p) for p in args.paths]
     missing = [p for p in paths if not p.exists()]
@@ -24,19 +24,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print("harness validate: no such file or directory: "
               + ", ".join(map(str, missing)), file=sys.stderr)
         return 2
-    errors = validate_paths(paths)
-    for err in errors:
-        print(err, file=sys.stderr)
-        print(file=sys.stderr)
-    files = [p for p in paths if p.is_file()] + [f for p in paths if p.is_dir()
-                                                  for f in sorted(p.rglob("*.eval.yaml"))]
+    files, errors = expand_paths(paths)
     if not files:
         print("harness validate: no *.eval.yaml files found in " + ", ".join(args.paths),
               file=sys.stderr)
         return 2
-    bad = {str(i.path) for e in errors for i in e.issues if i.path.is_file()}
-    cases = sum(len(load_eval_file(f).cases) for f in files if str(f) not in bad)
-    print(f"{len(files) - len(bad)} of {len(files)} eval files valid ({cases} cases)")
+    valid = cases = 0
+    for f in files:  # each file is loaded once: its errors, or its cases
+        try:
+            cases += len(load_eval_file(f).cases)
+            valid += 1
+        except SpecError as exc:
+            errors.append(exc)
+    for err in errors:
+        print(err, file=sys.stderr)
+        print(file=sys.stderr)
+    print(f"{valid} of {len(files)} eval files valid ({cases} cases)")
     return 1 if errors else 0
 
 

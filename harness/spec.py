@@ -52,8 +52,8 @@ from harness.yamlload import LoadedYaml, Path_, format_path, load_yaml
 __all__ = [  # the format's names come from harness.specschema
     "APIS", "ID_PATTERN", "RESERVED_TAGS", "SCHEMA_PATH", "TAG_PATTERN", "Api", "Case",
     "CaseSpec", "DefaultsSpec", "EvalFile", "FileSpec", "GenerationSettings", "InputSpec",
-    "SpecError", "SpecIssue", "Tag", "ThinkingSettings", "eval_schema", "load_eval_file",
-    "validate_paths",
+    "SpecError", "SpecIssue", "Tag", "ThinkingSettings", "eval_schema", "expand_paths",
+    "load_eval_file", "validate_paths",
 ]
 
 _RESERVED_FIELDS = {
@@ -387,6 +387,22 @@ def validate_paths(paths: list[Path]) -> list[SpecError]:
         empty when everything is valid.
 
     """
+    files, errors = expand_paths(paths)
+    for f in files:
+        try:
+            load_eval_file(f)
+        except SpecError as exc:
+            errors.append(exc)
+    return errors
+
+
+def expand_paths(paths: list[Path]) -> tuple[list[Path], list[SpecError]]:
+    """The eval files named by ``paths`` (directories searched for ``**/*.eval.yaml``).
+
+    Returns:
+        The files, each once and in order, and one :class:`SpecError` per missing path or
+        directory without eval files.
+    """
     errors: list[SpecError] = []
     files: dict[Path, None] = {}
     for p in map(Path, paths):
@@ -396,9 +412,4 @@ def validate_paths(paths: list[Path]) -> list[SpecError]:
                 "no such file or directory"
             errors.append(SpecError([SpecIssue(p, None, "", why)]))
         files.update(dict.fromkeys(found))
-    for f in files:
-        try:
-            load_eval_file(f)
-        except SpecError as exc:
-            errors.append(exc)
-    return errors
+    return list(files), errors
