@@ -19,6 +19,7 @@ from harness.checks import CheckContext, CheckResult
 from harness.client import Endpoint
 from harness.config import Settings
 from harness.errors import HarnessError
+from harness.paths import display_path
 from harness.results import make_record
 from harness.spec import Case, SpecError, SpecIssue, load_eval_file
 from harness.verdict import ItemInfo, render_error, render_failure
@@ -98,8 +99,9 @@ class EvalFile(pytest.File):
         other = runtime.suites.setdefault(spec.suite, self.path)
         if other != self.path:
             # Two files with one suite name would record into the same cassette folders.
+            first = display_path(other, self.config.rootpath)
             issue = SpecIssue(self.path, 1, "suite", (
-                f"suite {spec.suite!r} is also the suite of {_rel(other, self.config.rootpath)}; "
+                f"suite {spec.suite!r} is also the suite of {first}; "
                 "their cassettes would collide: give one file another `suite:`"))
             yield InvalidEvalFile.from_parent(self, name=INVALID_NAME, error=SpecError([issue]))
             return
@@ -148,7 +150,7 @@ class EvalItem(pytest.Item):
     def info(self) -> ItemInfo:
         """Identification for messages."""
         return ItemInfo(self.case.id, self.model, self.sample, self.samples,
-                        self.case.location(), _rel(self.cassette, self.config.rootpath))
+                        self.case.location(), display_path(self.cassette, self.config.rootpath))
 
     def rerecord_command(self) -> str:
         """The exact command that records this item."""
@@ -189,7 +191,7 @@ class EvalItem(pytest.Item):
             return str(runtime.references[key].output)
         if not any(call.uses_reference for call in case.expect):
             return None  # nothing needs it: replay must not fail over an unused output
-        hint = (f"pytest {shlex.quote(_rel(self.path, self.config.rootpath))} "
+        hint = (f"pytest {shlex.quote(display_path(self.path, self.config.rootpath))} "
                 f"-k {shlex.quote(case.id)} --record-mode=once")
         return reference.load(path, case, hint).output
 
@@ -224,17 +226,11 @@ class EvalItem(pytest.Item):
         item = {"suite": self.case.suite, "case": self.case.id, "model": self.model,
                 "sample": self.sample, "nodeid": self.nodeid, "location": self.case.location(),
                 "api": self.case.api, "target": runtime.settings.target,
-                "cassette": _rel(self.cassette, self.config.rootpath), "prompt": self.case.prompt,
+                "cassette": display_path(self.cassette, self.config.rootpath),
+                "prompt": self.case.prompt,
                 "tags": list(self.case.tags)}
         return make_record(item=item, verdict=verdict, transcript=self.transcript,
                            checks=self.check_results, error=error)
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 class InvalidEvalFile(pytest.Item):

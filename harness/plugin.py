@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from harness.config import GATE_MODES, TARGETS, ConfigError, load_settings
+from harness.paths import display_path
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -176,14 +177,7 @@ class RecordSink:
                           + ("the gate and ERRORs decide the exit code" if mode == "only"
                              else "a failing gate fails the run"))
         for name, path in self.run_end.paths.items():
-            tr.write_line(f"{name}: {_show_path(path)}")
+            tr.write_line(f"{name}: {display_path(path)}")
         if self.run_end.history_appended:
             tr.write_line("history: a line per model added to "
-                          + _show_path(self.writer.report_dir / "history.jsonl"))
-
-
-def _show_path(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+                          + display_path(self.writer.report_dir / "history.jsonl"))

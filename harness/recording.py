@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from harness.errors import CassetteError
+from harness.paths import display_path
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 SECRET_REQUEST_HEADERS = frozenset({
@@ -157,7 +158,7 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
     if replaying:
         if not path.exists():
             raise CassetteError(
-                f"no cassette for this item: {_rel(path)} does not exist.\n"
+                f"no cassette for this item: {display_path(path)} does not exist.\n"
                 f"To record it (needs GEMINI_API_KEY): {rerecord_hint}")
         from pytest_recording.network import blocking_context
 
@@ -169,10 +170,10 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
             raise
         except Exception as exc:  # YAML errors and the like: the file, not the model
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CassetteError(f"{_rel(path)} is not a readable cassette ({first}).\n"
+            raise CassetteError(f"{display_path(path)} is not a readable cassette ({first}).\n"
                                 f"To record it again: {rerecord_hint}") from None
         if not cas.data:  # vcrpy treats an unreadable file as empty: say so plainly
-            raise CassetteError(f"{_rel(path)} holds no recorded exchanges (it is empty or "
+            raise CassetteError(f"{display_path(path)} holds no recorded exchanges (it is empty or "
                                 f"not a readable cassette).\nTo record it again: {rerecord_hint}")
         replay.TRANSPORT.cassette = cas
         try:
@@ -200,17 +201,10 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
         os.replace(tmp, path)
 
 
-def _rel(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def describe_miss(exc: Any, path: Path, rerecord_hint: str) -> str:
     """A vcrpy miss as a message that says which part of the request differs."""
     req = exc.failed_request
-    lines = [f"request not in cassette {_rel(path)}:",
+    lines = [f"request not in cassette {display_path(path)}:",
              f"  {req.method} {urlsplit(req.uri).path}"]
     if exc.reason == "already_played":
         lines.append("  every matching recorded request was already used: this item now makes "

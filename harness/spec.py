@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.checks import CheckCall, CheckParseError, parse_check
+from harness.paths import display_path
 from harness.specmessages import (
     bad_name,
     clean_loc,
@@ -63,13 +64,6 @@ _RESERVED_FIELDS = {
 _CASE_KEYS = tuple(CaseSpec.model_fields)
 
 
-def _display(path: Path) -> str:
-    if path.is_absolute():
-        try:
-            return path.relative_to(Path.cwd()).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()
 
 
 @dataclass(frozen=True)
@@ -112,7 +106,7 @@ class Case:
 
     def location(self) -> str:
         """``file:line`` of the case, e.g. ``evals/docs.eval.yaml:12``."""
-        return f"{_display(self.path)}:{self.line}"
+        return f"{display_path(self.path)}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -143,7 +137,7 @@ class SpecIssue:
     message: str
 
     def __str__(self) -> str:
-        where = _display(self.path) + (f":{self.line}" if self.line else "")
+        where = display_path(self.path) + (f":{self.line}" if self.line else "")
         text = f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
         return text.replace("\n", "\n    ")
 
@@ -157,7 +151,7 @@ class SpecError(Exception):
 
     def __str__(self) -> str:
         lines = [str(issue) for issue in self.issues]
-        paths = dict.fromkeys(_display(i.path) for i in self.issues)
+        paths = dict.fromkeys(display_path(i.path) for i in self.issues)
         lines.append(f"Check the file with: harness validate {' '.join(paths)}")
         return "\n".join(lines)
 
@@ -330,7 +324,8 @@ class _Builder:
             return None
         skip: str | None = None
         if spec.skip is True or (isinstance(spec.skip, str) and not spec.skip.strip()):
-            skip = f"skipped in {_display(self.path)}:{self.doc.line_of((*base, 'skip'), key=True)}"
+            at = self.doc.line_of((*base, "skip"), key=True)
+            skip = f"skipped in {display_path(self.path)}:{at}"
         elif isinstance(spec.skip, str):
             skip = spec.skip
         merged = _merge(_dump(defaults.config), _dump(spec.config))
@@ -351,7 +346,7 @@ class _Builder:
         try:
             with warnings.catch_warnings():  # e.g. invalid escapes: the run reports those
                 warnings.simplefilter("ignore")
-                compile(source, f"{_display(self.path)}:{line}", "exec", dont_inherit=True)
+                compile(source, f"{display_path(self.path)}:{line}", "exec", dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             literal = self.doc.styles.get(path) == "|"
             lineno = exc.lineno if isinstance(exc, SyntaxError) else None
