@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.compare import summary_json
-from harness.report import write_reports
 from harness.report.history import history_lines
+from harness.report.summary import summary_json
 from harness.report.synthetic import synthetic_run
+from harness.report.write import write_reports
 
 MODELS = (("gemini-2.5-flash", 0.8), ("gemini-2.5-pro", 0.85), ("gemini-3-flash", 0.7))
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.sandbox import LEVEL_CONTAINS, LEVELS, Pool
+from harness.sandbox.levels import LEVEL_CONTAINS, LEVELS
+from harness.sandbox.pool import Pool
 from tests.sandbox_attacks import ATTACKS, attempt
 
 CODE = "import numpy, sympy; print(1)"

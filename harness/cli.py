@@ -16,7 +16,8 @@ from typing import Any
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from harness.spec import SpecError, expand_paths, load_eval_file
+    from harness.spec.case import SpecError
+    from harness.spec.load import expand_paths, load_eval_file
 
     paths = [Path(p) for p in args.paths]
     missing = [p for p in paths if not p.exists()]
@@ -44,7 +45,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from harness.spec import eval_schema
+    from harness.spec.schema import eval_schema
 
     text = json.dumps(eval_schema(), indent=2, sort_keys=True) + "\n"
     if args.write:
@@ -56,7 +57,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_transcript(args: argparse.Namespace) -> int:
-    from harness.transcript import TranscriptError, transcript_from_path
+    from harness.cassettes.files import transcript_from_path
+    from harness.transcript.bodies import TranscriptError
 
     try:
         transcript = transcript_from_path(Path(args.path), interaction=args.interaction)
@@ -80,9 +82,9 @@ def _settings() -> Any:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from harness.compare import compare_runs
     from harness.config import ConfigError
-    from harness.stats import describe
+    from harness.report.summary import compare_runs
+    from harness.stats.paired import describe
 
     try:
         settings = _settings()
@@ -112,7 +114,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from harness.config import ConfigError
-    from harness.report import render_run
+    from harness.report.write import render_run
 
     try:
         settings = _settings()

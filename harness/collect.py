@@ -14,18 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness import recording
-from harness.checks import CheckContext, CheckResult
-from harness.client import Endpoint
+from harness.calls.targets import Endpoint
+from harness.cassettes import recording
+from harness.cassettes.paths import cassette_path
+from harness.checks.api import CheckContext, CheckResult
 from harness.config import Settings
 from harness.errors import HarnessError
 from harness.paths import display_path
-from harness.results import make_record
-from harness.spec import Case, SpecError, SpecIssue, load_eval_file
-from harness.verdict import ItemInfo, render_error, render_failure
+from harness.results.records import make_record
+from harness.results.verdict import ItemInfo, render_error, render_failure
+from harness.spec.case import Case, SpecError, SpecIssue
+from harness.spec.load import load_eval_file
 
 if TYPE_CHECKING:
-    from harness.steps import Transcript
+    from harness.transcript.values import Transcript
 
 SUFFIX = ".eval.yaml"
 INVALID_NAME = "invalid-eval-file"
@@ -58,10 +60,10 @@ class Runtime:
         if replaying or target != "sim":
             return Endpoint(target, recording=not replaying)
         if self._sim is None:
-            from harness import sim
+            from harness.sim.server import start
 
             # The simulator learns the collected cases (their reference code) in-process.
-            self._sim = sim.start(self.cases)
+            self._sim = start(self.cases)
         return Endpoint(target, recording=True, base_url=self._sim.base_url)
 
     def close(self) -> None:
@@ -142,7 +144,7 @@ class EvalItem(pytest.Item):
         self.infra_error: HarnessError | None = None
         self.reference_output: str | None = None
         runtime = self.config.stash[runtime_key]
-        self.cassette = recording.cassette_path(
+        self.cassette = cassette_path(
             runtime.settings.cassette_dir, runtime.settings.target, case.suite, case.id, model,
             sample)
 
@@ -158,7 +160,7 @@ class EvalItem(pytest.Item):
 
     def setup(self) -> None:
         """Call the model through the item's cassette (failures here are ERRORs)."""
-        from harness import client
+        from harness.calls.run import run_case
 
         runtime = self.config.stash[runtime_key]
         try:
@@ -166,7 +168,7 @@ class EvalItem(pytest.Item):
             self.reference_output = self._reference_output(runtime)
             with recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
                                         self.rerecord_command()) as rec:
-                self.transcript = client.run_case(
+                self.transcript = run_case(
                     self.case, self.model, endpoint=runtime.endpoint(rec.replaying),
                     recording=rec, retry=runtime.settings.retry, sample=self.sample)
         except HarnessError as exc:
@@ -177,7 +179,7 @@ class EvalItem(pytest.Item):
 
     def _reference_output(self, runtime: Runtime) -> str | None:
         """The reference's output: computed when recording, read from disk in replay."""
-        from harness import reference
+        from harness.cassettes import reference
 
         case = self.case
         if case.reference is None:

@@ -70,7 +70,7 @@ class Settings:
         gate: ``off``: pytest's exit code as usual; ``on``: also fail when the regression
             gate fails; ``only``: the gate (and infrastructure ERRORs) alone decide the exit
             code, eval FAILs are still shown.
-        prices: USD per 1M tokens by model (validated by ``harness.pricing``).
+        prices: USD per 1M tokens by model (validated by ``harness.stats.pricing``).
     """
 
     root: Path
@@ -146,7 +146,7 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"{path}: [tool.harness]: {problems}. Valid keys: "
                           + ", ".join(HarnessTable.model_fields)) from None
-    from harness.pricing import PriceError, parse_prices
+    from harness.stats.pricing import PriceError, parse_prices
 
     try:
         prices = parse_prices(parsed.prices, source=f"{path}: [tool.harness.prices]")

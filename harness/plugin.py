@@ -133,7 +133,7 @@ class RecordSink:
         if record is None:
             return
         from harness.collect import runtime_key
-        from harness.results import ResultsWriter
+        from harness.results.records import ResultsWriter
 
         if self.writer is None:
             self.writer = ResultsWriter(self.config.stash[runtime_key].settings.report_dir)
@@ -165,7 +165,7 @@ class RecordSink:
         if self.run_end is None:
             return
         from harness.collect import runtime_key
-        from harness.report import render_terminal
+        from harness.report.terminal import render_terminal
 
         tr = terminalreporter
         tr.section("harness")

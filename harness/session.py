@@ -33,9 +33,11 @@ def finish_run(run_dir: Path, run_id: str, settings: Settings, *,
         append_to_history: True for a full record run (not a replay, a ``-k`` subset or a
             run with errors in selection); adds one line per model to ``history.jsonl``.
     """
-    from harness.compare import summary_json
-    from harness.report import append_history, append_step_summary, read_history, write_reports
-    from harness.results import read_results
+    from harness.report.history import append_history, read_history
+    from harness.report.markdown import append_step_summary
+    from harness.report.summary import summary_json
+    from harness.report.write import write_reports
+    from harness.results.records import read_results
     from harness.stats.tally import dedupe_items
 
     records = dedupe_items(read_results(run_dir))

@@ -78,9 +78,9 @@ def focus(html: Path, section: str, dest: Path) -> Path:
 
 def sample_report(out: Path) -> Path:
     """A synthetic run with two models, three samples, an ERROR, a skip, images and payloads."""
-    from harness.compare import summary_json
-    from harness.report import write_reports
+    from harness.report.summary import summary_json
     from harness.report.synthetic import synthetic_run
+    from harness.report.write import write_reports
 
     records = synthetic_run(out, "sample-run", cases=40, samples=3, seed=11,
                             models=(("gemini-2.5-flash", 0.85), ("gemini-3-flash", 0.6),

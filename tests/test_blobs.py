@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import blobs
+from harness.cassettes import blobs
 from harness.errors import CassetteError
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # ~10 kB, starts like a PNG

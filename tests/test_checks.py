@@ -12,21 +12,19 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import Field
 
-from harness.checks import (
+from harness.checks import registry
+from harness.checks.api import (
     CheckArgs,
     CheckContext,
-    CheckParseError,
     CheckResult,
     CheckSpec,
     Judgement,
-    all_checks,
-    check_json_schema,
-    get,
-    parse_check,
     register,
-    registry,
+    unregister,
 )
-from harness.steps import Step, Transcript, Usage, build_transcript
+from harness.checks.registry import CheckParseError, all_checks, get, parse_check
+from harness.checks.schema import check_json_schema
+from harness.transcript.values import Step, Transcript, Usage, build_transcript
 
 BUILTINS = {
     "code_executed", "final_outcome", "allowed_outcomes", "max_attempts", "output_contains",
@@ -422,7 +420,7 @@ def temp_checks() -> Iterator[list[str]]:
     names: list[str] = []
     yield names
     for name in names:
-        registry.unregister(name)
+        unregister(name)
 
 
 def test_a_raising_check_fails_with_its_reason(temp_checks: list[str]) -> None:

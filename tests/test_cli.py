@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.spec import SCHEMA_PATH
+from harness.spec.schema import SCHEMA_PATH
 
 CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
 GOOD = """suite: s

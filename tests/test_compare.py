@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from harness.compare import compare_runs, summary_json
-from harness.pricing import Price
+from harness.report.summary import compare_runs, summary_json
+from harness.stats.pricing import Price
 from tests.test_stats import rec
 
 USAGE = {"prompt_tokens": 1000, "output_tokens": 100, "tool_use_prompt_tokens": 200,

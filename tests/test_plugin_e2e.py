@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import sim
 from harness.sim.devexec import run as dev_run
-from harness.spec import load_eval_file
+from harness.sim.faults import FaultConfig
+from harness.sim.server import SimServer
+from harness.sim.server import start as start_sim
+from harness.spec.load import load_eval_file
 
 pytest_plugins = ["pytester"]
 
@@ -64,7 +66,7 @@ cases:
 class Api:
     """The simulator standing in for the Gemini API, with a request counter."""
 
-    def __init__(self, server: sim.SimServer) -> None:
+    def __init__(self, server: SimServer) -> None:
         self.server = server
         self.url = server.base_url
 
@@ -74,7 +76,7 @@ class Api:
 
     def fail(self, spec: str) -> None:
         """Force faults, e.g. '429@1' (first attempt of every call), with no Retry-After wait."""
-        self.server.state.faults = sim.FaultConfig.parse(spec + ",retry_after=0")
+        self.server.state.faults = FaultConfig.parse(spec + ",retry_after=0")
 
 
 @pytest.fixture
@@ -82,7 +84,7 @@ def stub(tmp_path_factory) -> Iterator[Api]:
     path = tmp_path_factory.mktemp("evals") / "demo.eval.yaml"
     path.write_text(EVALS)
     # the development executor (a plain subprocess) is enough here: the code is trusted
-    with sim.start(load_eval_file(path).cases, executor=dev_run) as server:
+    with start_sim(load_eval_file(path).cases, executor=dev_run) as server:
         yield Api(server)
 
 

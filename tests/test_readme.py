@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.checks import all_checks
+from harness.checks.registry import all_checks
 from harness.cli import build_parser
 from harness.config import HarnessTable
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import reference
-from harness.checks import CheckContext, parse_check
-from harness.spec import load_eval_file
-from harness.steps import Step, build_transcript
+from harness.cassettes import reference
+from harness.checks.api import CheckContext
+from harness.checks.registry import parse_check
+from harness.spec.load import load_eval_file
+from harness.transcript.values import Step, build_transcript
 
 pytest_plugins = ["pytester"]
 
@@ -79,7 +80,7 @@ def test_from_reference_takes_the_last_number_printed(answer, passed):
 
 
 def test_from_reference_without_a_reference_is_a_load_error(tmp_path):
-    from harness.spec import SpecError
+    from harness.spec.case import SpecError
 
     text = EVALS.replace('    reference: |\n      print("computing")\n      print(7 ** 3)\n', "")
     with pytest.raises(SpecError, match="has no `reference:`"):

@@ -10,9 +10,9 @@ from types import ModuleType
 
 import pytest
 
-from harness.compare import summary_json
-from harness.report import write_reports
+from harness.report.summary import summary_json
 from harness.report.synthetic import synthetic_run
+from harness.report.write import write_reports
 
 pytestmark = pytest.mark.skipif(
     shutil.which("chromium") is None and shutil.which("chromium-browser") is None,

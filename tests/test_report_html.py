@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from harness.compare import summary_json
-from harness.report import Limits, render_run, write_reports
 from harness.report.html import render_html
+from harness.report.panels import Limits
+from harness.report.summary import summary_json
 from harness.report.synthetic import PAYLOAD, png, synthetic_run
+from harness.report.write import render_run, write_reports
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}

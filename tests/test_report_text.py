@@ -9,16 +9,11 @@ from typing import Any
 
 import pytest
 
-from harness.compare import summary_json
-from harness.pricing import Price
-from harness.report import (
-    append_history,
-    append_step_summary,
-    read_history,
-    render_markdown,
-    render_terminal,
-)
-from harness.report.markdown import STEP_SUMMARY_LIMIT, md
+from harness.report.history import append_history, read_history
+from harness.report.markdown import STEP_SUMMARY_LIMIT, append_step_summary, md, render_markdown
+from harness.report.summary import summary_json
+from harness.report.terminal import render_terminal
+from harness.stats.pricing import Price
 from tests.test_compare import records
 
 USAGE_PRICE = {"flash": Price(0.3, 2.5, 2.5, 0.3)}

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.sandbox import LEVEL_CONTAINS, Pool, SandboxError
+from harness.sandbox.api import SandboxError
 from harness.sandbox.figures import validate_png
+from harness.sandbox.levels import LEVEL_CONTAINS
+from harness.sandbox.pool import Pool
 from tests.sandbox_attacks import ATTACKS, attempt
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith(("linux", "darwin")),

@@ -16,18 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.sandbox import (
-    GEMINI_LIBRARIES,
-    LEVEL_CONTAINS,
-    LEVELS,
-    available_libraries,
-    figures,
-    levels,
-    outcome,
-    protocol,
-    seccomp,
-)
+from harness.sandbox import figures, levels, outcome, protocol, seccomp
 from harness.sandbox.cli import add_parser, cmd_exec
+from harness.sandbox.execute import available_libraries
+from harness.sandbox.levels import LEVEL_CONTAINS, LEVELS
+from harness.sandbox.libraries import GEMINI_LIBRARIES
 
 
 def _chunk(ctype: bytes, body: bytes) -> bytes:

@@ -13,18 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from harness.checks import all_checks
-from harness.spec import (
-    SCHEMA_PATH,
-    CaseSpec,
-    DefaultsSpec,
-    EvalFile,
-    FileSpec,
-    GenerationSettings,
-    SpecError,
-    eval_schema,
-    load_eval_file,
-)
+from harness.checks.registry import all_checks
+from harness.spec.case import EvalFile, SpecError
+from harness.spec.load import load_eval_file
+from harness.spec.models import CaseSpec, DefaultsSpec, FileSpec, GenerationSettings
+from harness.spec.schema import SCHEMA_PATH, eval_schema
 
 VALIDATOR = Draft202012Validator(eval_schema())
 

@@ -15,17 +15,21 @@ from google import genai
 from google.genai import errors, types
 from google.oauth2.credentials import Credentials
 
-from harness import sim
 from harness.sim import devexec
+from harness.sim.catalog import SimCase
+from harness.sim.faults import FaultConfig
+from harness.sim.models import SIM_MODELS
+from harness.sim.server import SimServer
+from harness.sim.server import start as start_sim
 
 SUM = "What is sum(range(10))? Run code."
 CSV = "How many rows does data.csv have?"
 CASES = [
-    sim.SimCase("demo/sum", SUM, "print(sum(range(10)))"),
-    sim.SimCase("demo/other", "Same reference, other case.", "print(sum(range(10)))"),
-    sim.SimCase("demo/noref", "A case without a reference."),
-    sim.SimCase("demo/csv", CSV, "print(len(open('data.csv').read().splitlines()))"),
-    sim.SimCase("demo/chat", "What is 6*7? Run code.", "print(6*7)",
+    SimCase("demo/sum", SUM, "print(sum(range(10)))"),
+    SimCase("demo/other", "Same reference, other case.", "print(sum(range(10)))"),
+    SimCase("demo/noref", "A case without a reference."),
+    SimCase("demo/csv", CSV, "print(len(open('data.csv').read().splitlines()))"),
+    SimCase("demo/chat", "What is 6*7? Run code.", "print(6*7)",
                 turns=("I have a maths question.", "What is 6*7? Run code.")),
 ]
 CODE_EXEC = types.GenerateContentConfig(
@@ -33,15 +37,15 @@ CODE_EXEC = types.GenerateContentConfig(
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[sim.SimServer]:
-    with sim.start(CASES, executor=devexec.run, deadline_s=1.0, faults=sim.FaultConfig()) as s:
+def server() -> Iterator[SimServer]:
+    with start_sim(CASES, executor=devexec.run, deadline_s=1.0, faults=FaultConfig()) as s:
         yield s
 
 
 _ALIVE: list[genai.Client] = []  # a collected Client closes its HTTP client under its users
 
 
-def client(server: sim.SimServer, *, headers: dict[str, str] | None = None,
+def client(server: SimServer, *, headers: dict[str, str] | None = None,
            **http: Any) -> genai.Client:
     c = genai.Client(api_key="sim-key", http_options=types.HttpOptions(
         base_url=server.base_url, api_version="v1beta", headers=headers,
@@ -63,7 +67,7 @@ def text(response: types.GenerateContentResponse) -> str:
 
 # --- generateContent --------------------------------------------------------------------
 
-def test_generate_content(server: sim.SimServer) -> None:
+def test_generate_content(server: SimServer) -> None:
     r = client(server).models.generate_content(model="sim-oracle", contents=SUM, config=CODE_EXEC)
     parts = r.candidates[0].content.parts
     assert [bool(p.text) for p in parts] == [True, False, False, True]
@@ -81,7 +85,7 @@ def test_generate_content(server: sim.SimServer) -> None:
                                    + u.tool_use_prompt_token_count)
 
 
-def test_stream_splits_parts_and_puts_usage_last(server: sim.SimServer) -> None:
+def test_stream_splits_parts_and_puts_usage_last(server: SimServer) -> None:
     c = client(server)
     chunks = list(c.models.generate_content_stream(model="sim-oracle", contents=SUM,
                                                    config=CODE_EXEC))
@@ -96,7 +100,7 @@ def test_stream_splits_parts_and_puts_usage_last(server: sim.SimServer) -> None:
     assert chunks[-1].usage_metadata.total_token_count == whole.usage_metadata.total_token_count
 
 
-def test_stream_raw_sse_framing(server: sim.SimServer) -> None:
+def test_stream_raw_sse_framing(server: SimServer) -> None:
     r = httpx2.post(f"{server.base_url}/v1beta/models/sim-oracle:streamGenerateContent?alt=sse",
                     json={"contents": [{"role": "user", "parts": [{"text": SUM}]}]},
                     headers={"x-goog-api-key": "k"})
@@ -105,7 +109,7 @@ def test_stream_raw_sse_framing(server: sim.SimServer) -> None:
     assert events[-1] == "" and all(e.startswith("data: {") for e in events[:-1])
 
 
-def test_chat_turns(server: sim.SimServer) -> None:
+def test_chat_turns(server: SimServer) -> None:
     chat = client(server).chats.create(model="sim-oracle", config=CODE_EXEC)
     first = chat.send_message("I have a maths question.")
     assert outcomes(first) == [] and "go ahead" in text(first)
@@ -113,16 +117,16 @@ def test_chat_turns(server: sim.SimServer) -> None:
     assert outcomes(second) == ["OUTCOME_OK"] and "**42**" in text(second)
 
 
-def test_case_without_reference_and_unknown_prompt_get_plain_text(server: sim.SimServer) -> None:
+def test_case_without_reference_and_unknown_prompt_get_plain_text(server: SimServer) -> None:
     c = client(server)
-    for model in sim.SIM_MODELS:
+    for model in SIM_MODELS:
         r = c.models.generate_content(model=model, contents="A case without a reference.")
         assert outcomes(r) == [] and "no `reference:`" in text(r)
     r = c.models.generate_content(model="sim-oracle", contents="Never seen before.")
     assert outcomes(r) == [] and "knows no eval case" in text(r)
 
 
-def test_headers_select_case_and_sample(server: sim.SimServer) -> None:
+def test_headers_select_case_and_sample(server: SimServer) -> None:
     by_header = client(server, headers={"x-harness-case": "demo/sum", "x-harness-sample": "2"})
     r = by_header.models.generate_content(model="sim-oracle", contents="Unrelated text")
     assert outcomes(r) == ["OUTCOME_OK"]
@@ -148,17 +152,17 @@ def _raw(base: str, path: str, body: dict[str, Any], case: str | None = "demo/su
     ("/v1beta/interactions", {"model": "sim-wrong", "input": SUM}),
     ("/v1beta/interactions", {"model": "sim-oracle", "input": SUM, "stream": True}),
 ])
-def test_identical_requests_get_byte_identical_bodies(server: sim.SimServer, path: str,
+def test_identical_requests_get_byte_identical_bodies(server: SimServer, path: str,
                                                        body: dict[str, Any]) -> None:
     first = _raw(server.base_url, path, body)
     assert _raw(server.base_url, path, body) == first
-    with sim.start(CASES, executor=devexec.run, faults=sim.FaultConfig()) as fresh:
+    with start_sim(CASES, executor=devexec.run, faults=FaultConfig()) as fresh:
         assert _raw(fresh.base_url, path, body) == first  # a re-record changes nothing
 
 
 # --- interactions ---------------------------------------------------------------------
 
-def test_interactions_create_get_and_chain(server: sim.SimServer) -> None:
+def test_interactions_create_get_and_chain(server: SimServer) -> None:
     c = client(server)
     first = c.interactions.create(model="sim-retry", input=SUM, tools=[{"type": "code_execution"}])
     kinds = [s.type for s in first.steps]
@@ -178,7 +182,7 @@ def test_interactions_create_get_and_chain(server: sim.SimServer) -> None:
     assert chained.usage.total_input_tokens > first.usage.total_input_tokens
 
 
-def test_interactions_stream_events(server: sim.SimServer) -> None:
+def test_interactions_stream_events(server: SimServer) -> None:
     events = list(client(server).interactions.create(model="sim-oracle", input=SUM, stream=True))
     kinds = [e.event_type for e in events]
     assert kinds[:2] == ["interaction.created", "interaction.status_update"]
@@ -189,7 +193,7 @@ def test_interactions_stream_events(server: sim.SimServer) -> None:
     assert events[-1].interaction.usage.total_tokens
 
 
-def test_interactions_unknown_previous_id_is_404(server: sim.SimServer) -> None:
+def test_interactions_unknown_previous_id_is_404(server: SimServer) -> None:
     from google.genai import _interactions
 
     with pytest.raises(_interactions.NotFoundError):
@@ -199,7 +203,7 @@ def test_interactions_unknown_previous_id_is_404(server: sim.SimServer) -> None:
 
 # --- files ----------------------------------------------------------------------------
 
-def test_files_upload_then_generate(server: sim.SimServer, tmp_path: Any) -> None:
+def test_files_upload_then_generate(server: SimServer, tmp_path: Any) -> None:
     path = tmp_path / "data.csv"
     path.write_text("a,b\n1,2\n3,4\n")
     c = client(server)
@@ -211,7 +215,7 @@ def test_files_upload_then_generate(server: sim.SimServer, tmp_path: Any) -> Non
     assert c.files.upload(file=path, config=config).uri == f.uri  # same file, same id
 
 
-def test_inline_file(server: sim.SimServer) -> None:
+def test_inline_file(server: SimServer) -> None:
     c = client(server, headers={"x-harness-case": "demo/csv"})
     part = types.Part.from_bytes(data=b"x\n1\n2\n3\n4\n", mime_type="text/csv")
     r = c.models.generate_content(model="sim-oracle", contents=[part, CSV])
@@ -219,9 +223,9 @@ def test_inline_file(server: sim.SimServer) -> None:
     assert outcomes(r) == ["OUTCOME_FAILED"] and "FileNotFoundError" in text(r)
 
 
-def test_case_inputs_reach_the_code(server: sim.SimServer, tmp_path: Any) -> None:
+def test_case_inputs_reach_the_code(server: SimServer, tmp_path: Any) -> None:
     (tmp_path / "rows.csv").write_text("a\n1\n2\n")
-    server.add_cases([sim.SimCase("demo/inputs", "Count the rows of rows.csv.",
+    server.add_cases([SimCase("demo/inputs", "Count the rows of rows.csv.",
                                   "print(len(open('rows.csv').read().splitlines()))",
                                   inputs=(tmp_path / "rows.csv",))])
     r = client(server).models.generate_content(model="sim-oracle",
@@ -231,7 +235,7 @@ def test_case_inputs_reach_the_code(server: sim.SimServer, tmp_path: Any) -> Non
 
 # --- Vertex AI ------------------------------------------------------------------------
 
-def test_vertex_project_location(server: sim.SimServer) -> None:
+def test_vertex_project_location(server: SimServer) -> None:
     c = genai.Client(vertexai=True, project="p", location="us-central1",
                      credentials=Credentials(token="x"),
                      http_options=types.HttpOptions(base_url=server.base_url))
@@ -243,7 +247,7 @@ def test_vertex_project_location(server: sim.SimServer) -> None:
     assert inter.output_text == "The result is **45**."
 
 
-def test_vertex_express(server: sim.SimServer) -> None:
+def test_vertex_express(server: SimServer) -> None:
     c = genai.Client(vertexai=True, api_key="express-key",
                      http_options=types.HttpOptions(base_url=server.base_url))
     assert outcomes(c.models.generate_content(model="sim-retry", contents=SUM)) == [
@@ -252,7 +256,7 @@ def test_vertex_express(server: sim.SimServer) -> None:
 
 # --- errors ---------------------------------------------------------------------------
 
-def test_unknown_model_is_404(server: sim.SimServer) -> None:
+def test_unknown_model_is_404(server: SimServer) -> None:
     with pytest.raises(errors.ClientError) as info:
         client(server).models.generate_content(model="gemini-2.5-flash", contents=SUM)
     assert info.value.code == 404 and info.value.status == "NOT_FOUND"
@@ -261,7 +265,7 @@ def test_unknown_model_is_404(server: sim.SimServer) -> None:
 
 @pytest.mark.parametrize("body,needle", [(b"{not json", "Invalid JSON payload"),
                                          (b'{"contents": []}', "contents is not specified")])
-def test_malformed_body_is_400(server: sim.SimServer, body: bytes, needle: str) -> None:
+def test_malformed_body_is_400(server: SimServer, body: bytes, needle: str) -> None:
     r = httpx2.post(f"{server.base_url}/v1beta/models/sim-oracle:generateContent", content=body,
                     headers={"x-goog-api-key": "k", "content-type": "application/json"})
     assert r.status_code == 400
@@ -274,12 +278,12 @@ def test_malformed_body_is_400(server: sim.SimServer, body: bytes, needle: str) 
      401, "UNAUTHENTICATED"),
     ("/v1beta1/publishers/google/models/sim-oracle:generateContent", 401, "UNAUTHENTICATED"),
 ])
-def test_missing_credentials(server: sim.SimServer, path: str, code: int, status: str) -> None:
+def test_missing_credentials(server: SimServer, path: str, code: int, status: str) -> None:
     r = httpx2.post(server.base_url + path, json={"contents": [{"parts": [{"text": "hi"}]}]})
     assert r.status_code == code and r.json()["error"]["status"] == status
 
 
-def test_missing_key_through_the_sdk(server: sim.SimServer) -> None:
+def test_missing_key_through_the_sdk(server: SimServer) -> None:
     # The SDK refuses to start without a key; an empty header value reaches the server.
     c = client(server, headers={"x-goog-api-key": ""})
     with pytest.raises(errors.ClientError) as info:
@@ -303,7 +307,7 @@ async def _async_calls(c: genai.Client) -> None:
         await c.aio.models.generate_content(model="not-a-sim-model", contents=SUM)
 
 
-def test_async_with_httpx2(server: sim.SimServer) -> None:
+def test_async_with_httpx2(server: SimServer) -> None:
     async def main() -> None:
         await _async_calls(client(server, httpx_async_client=httpx2.AsyncClient()))
 
@@ -313,28 +317,29 @@ def test_async_with_httpx2(server: sim.SimServer) -> None:
 @pytest.mark.skipif(importlib.util.find_spec("aiohttp") is None,
                     reason="aiohttp is not installed (the SDK's async path without it is "
                            "test_async_with_httpx2)")
-def test_async_with_aiohttp(server: sim.SimServer) -> None:
+def test_async_with_aiohttp(server: SimServer) -> None:
     asyncio.run(_async_calls(client(server)))
 
 
 # --- what the harness reads back ------------------------------------------------------
 
-def test_harness_transcript_reads_sim_responses(server: sim.SimServer) -> None:
-    from harness import transcript
+def test_harness_transcript_reads_sim_responses(server: SimServer) -> None:
+    from harness.transcript.generate import from_generate_content
+    from harness.transcript.interactions import from_interaction
 
     c = client(server)
     r = c.models.generate_content(model="sim-retry", contents=SUM, config=CODE_EXEC)
-    t = transcript.from_generate_content([r])
+    t = from_generate_content([r])
     assert [s.outcome for s in t.steps if s.type == "result"] == [
         "OUTCOME_FAILED", "OUTCOME_OK"]
     assert t.model_version == "sim-retry-001" and t.usage.tool_use_prompt_tokens
-    i = transcript.from_interaction(c.interactions.create(model="sim-timeout", input=SUM))
+    i = from_interaction(c.interactions.create(model="sim-timeout", input=SUM))
     assert [s.outcome for s in i.steps if s.type == "result"] == ["OUTCOME_FAILED"]
 
 
-def test_figures_become_inline_images(server: sim.SimServer) -> None:
+def test_figures_become_inline_images(server: SimServer) -> None:
     pytest.importorskip("matplotlib")
-    server.add_cases([sim.SimCase("demo/plot", "Plot y = x.", "import matplotlib.pyplot as plt\n"
+    server.add_cases([SimCase("demo/plot", "Plot y = x.", "import matplotlib.pyplot as plt\n"
                                   "plt.plot([0, 1], [0, 1])\nprint('plotted')")])
     r = client(server).models.generate_content(model="sim-oracle", contents="Plot y = x.")
     parts = r.candidates[0].content.parts

@@ -15,23 +15,25 @@ import pytest
 from google import genai
 from google.genai import _interactions, errors, types
 
-from harness import sim
 from harness.sim import devexec
-from harness.sim.faults import FaultSpecError
+from harness.sim.catalog import SimCase
+from harness.sim.faults import ENV_VAR, FAULT_KINDS, FaultConfig, FaultSpecError
+from harness.sim.server import SimServer
+from harness.sim.server import start as start_sim
 
 PROMPT = "What is sum(range(10))? Run code."
-CASES = [sim.SimCase("demo/sum", PROMPT, "print(sum(range(10)))")]
+CASES = [SimCase("demo/sum", PROMPT, "print(sum(range(10)))")]
 _ALIVE: list[genai.Client] = []
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[sim.SimServer]:
-    faults = sim.FaultConfig(latency_s=0.3, retry_after_s=7)
-    with sim.start(CASES, executor=devexec.run, faults=faults) as s:
+def server() -> Iterator[SimServer]:
+    faults = FaultConfig(latency_s=0.3, retry_after_s=7)
+    with start_sim(CASES, executor=devexec.run, faults=faults) as s:
         yield s
 
 
-def client(server: sim.SimServer, fault: str | None = None, attempts: int = 1,
+def client(server: SimServer, fault: str | None = None, attempts: int = 1,
            sample: int | None = None) -> genai.Client:
     headers = {"x-harness-fault": fault} if fault else {}
     if sample is not None:
@@ -61,7 +63,7 @@ def interaction_events(c: genai.Client) -> list[Any]:
 
 
 @pytest.mark.parametrize("fault,code", [("429", 429), ("500", 500), ("503", 503)])
-def test_http_errors(server: sim.SimServer, fault: str, code: int) -> None:
+def test_http_errors(server: SimServer, fault: str, code: int) -> None:
     c = client(server, fault)
     for call in (unary, stream):
         with pytest.raises(errors.APIError) as info:
@@ -77,7 +79,7 @@ def test_http_errors(server: sim.SimServer, fault: str, code: int) -> None:
         assert ierr.value.status_code == code
 
 
-def test_reset(server: sim.SimServer) -> None:
+def test_reset(server: SimServer) -> None:
     c = client(server, "reset")
     for call in (unary, stream):
         with pytest.raises(httpx2.TransportError):
@@ -87,7 +89,7 @@ def test_reset(server: sim.SimServer) -> None:
             call(c)
 
 
-def test_truncate(server: sim.SimServer) -> None:
+def test_truncate(server: SimServer) -> None:
     c = client(server, "truncate")
     for call in (unary, stream):
         with pytest.raises(httpx2.RemoteProtocolError):
@@ -97,7 +99,7 @@ def test_truncate(server: sim.SimServer) -> None:
             call(c)
 
 
-def test_nofinish_stream_ends_without_finish_reason(server: sim.SimServer) -> None:
+def test_nofinish_stream_ends_without_finish_reason(server: SimServer) -> None:
     c = client(server, "nofinish")
     chunks = stream(c)
     assert chunks and all(ch.candidates[0].finish_reason is None for ch in chunks)
@@ -107,7 +109,7 @@ def test_nofinish_stream_ends_without_finish_reason(server: sim.SimServer) -> No
     assert unary(c).candidates[0].finish_reason == types.FinishReason.STOP  # stream-only kind
 
 
-def test_malformed_json(server: sim.SimServer) -> None:
+def test_malformed_json(server: SimServer) -> None:
     c = client(server, "malformed")
     with pytest.raises(json.JSONDecodeError):
         unary(c)
@@ -120,14 +122,14 @@ def test_malformed_json(server: sim.SimServer) -> None:
     assert [e for e in events if isinstance(e, str)] == ['{"event_type": "step.delta", "index": ']
 
 
-def test_latency(server: sim.SimServer) -> None:
+def test_latency(server: SimServer) -> None:
     c = client(server, "latency")
     start = time.perf_counter()
     assert unary(c).text
     assert time.perf_counter() - start >= 0.3
 
 
-def test_sdk_retry_recovers_after_forced_attempts(server: sim.SimServer) -> None:
+def test_sdk_retry_recovers_after_forced_attempts(server: SimServer) -> None:
     # attempts 1-2 fail, the 3rd succeeds (the server counts attempts per request and sample)
     r = unary(client(server, "503@2", attempts=3, sample=101))
     assert r.candidates[0].finish_reason == types.FinishReason.STOP
@@ -135,7 +137,7 @@ def test_sdk_retry_recovers_after_forced_attempts(server: sim.SimServer) -> None
         unary(client(server, "503@2", attempts=2, sample=102))
 
 
-def test_attempt_header_drives_forced_faults(server: sim.SimServer) -> None:
+def test_attempt_header_drives_forced_faults(server: SimServer) -> None:
     url = f"{server.base_url}/v1beta/models/sim-oracle:generateContent"
     body = {"contents": [{"parts": [{"text": PROMPT}]}]}
     for attempt, status in (("1", 503), ("2", 503), ("3", 200)):
@@ -145,25 +147,25 @@ def test_attempt_header_drives_forced_faults(server: sim.SimServer) -> None:
         assert r.status_code == status
 
 
-def test_unknown_forced_fault_is_400(server: sim.SimServer) -> None:
+def test_unknown_forced_fault_is_400(server: SimServer) -> None:
     with pytest.raises(errors.ClientError) as info:
         unary(client(server, "teapot"))
     assert info.value.code == 400 and "valid:" in (info.value.message or "")
 
 
 def test_rates_are_reproducible_and_retries_get_fresh_draws() -> None:
-    cfg = sim.FaultConfig.uniform(0.4, seed=3)
+    cfg = FaultConfig.uniform(0.4, seed=3)
     draws = [cfg.decide(("s/c", "sim-oracle", k, "stream", "b"), 1, stream=True)
              for k in range(2000)]
     assert draws == [cfg.decide(("s/c", "sim-oracle", k, "stream", "b"), 1, stream=True)
                      for k in range(2000)]
     share = sum(d is not None for d in draws) / len(draws)
     assert 0.35 < share < 0.45
-    assert set(Counter(draws)) == {None, *sim.FAULT_KINDS}
+    assert set(Counter(draws)) == {None, *FAULT_KINDS}
     retried = [cfg.decide(("s/c", "sim-oracle", k, "stream", "b"), 2, stream=True)
                for k in range(2000)]
     assert retried != draws
-    other_seed = sim.FaultConfig.uniform(0.4, seed=4)
+    other_seed = FaultConfig.uniform(0.4, seed=4)
     assert draws != [other_seed.decide(("s/c", "sim-oracle", k, "stream", "b"), 1, stream=True)
                      for k in range(2000)]
     unary_draws = {cfg.decide(("s/c", "m", k, "generate", "b"), 1, stream=False)
@@ -172,8 +174,8 @@ def test_rates_are_reproducible_and_retries_get_fresh_draws() -> None:
 
 
 def test_rate_driven_faults_through_the_server() -> None:
-    faults = sim.FaultConfig(rates={"503": 0.5}, seed=11)
-    with sim.start(CASES, executor=devexec.run, faults=faults) as s:
+    faults = FaultConfig(rates={"503": 0.5}, seed=11)
+    with start_sim(CASES, executor=devexec.run, faults=faults) as s:
         seen = []
         for k in range(1, 13):
             try:
@@ -187,27 +189,27 @@ def test_rate_driven_faults_through_the_server() -> None:
 
 
 def test_fault_spec_parsing() -> None:
-    cfg = sim.FaultConfig.parse("rate=0.4, 429=0.1, seed=7, latency=0.2, retry_after=3")
+    cfg = FaultConfig.parse("rate=0.4, 429=0.1, seed=7, latency=0.2, retry_after=3")
     assert cfg.rates["429"] == 0.1 and cfg.rates["500"] == pytest.approx(0.05)
     assert (cfg.seed, cfg.latency_s, cfg.retry_after_s) == (7, 0.2, 3)
-    assert sim.FaultConfig.parse("503@2").force == ("503", 2)
-    assert sim.FaultConfig.parse("reset").force == ("reset", None)
-    assert sim.FaultConfig.from_env({}) is None
-    assert sim.FaultConfig.from_env({sim.ENV_VAR: "500=1"}).rates == {"500": 1.0}  # type: ignore[union-attr]
+    assert FaultConfig.parse("503@2").force == ("503", 2)
+    assert FaultConfig.parse("reset").force == ("reset", None)
+    assert FaultConfig.from_env({}) is None
+    assert FaultConfig.from_env({ENV_VAR: "500=1"}).rates == {"500": 1.0}  # type: ignore[union-attr]
     for bad in ("teapot=0.1", "429=lots", "503@x", "429=0.8,500=0.8"):
         with pytest.raises(FaultSpecError):
-            sim.FaultConfig.parse(bad)
+            FaultConfig.parse(bad)
 
 
 def test_env_var_configures_faults(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(sim.ENV_VAR, "429@1")
-    with sim.start(CASES, executor=devexec.run) as s:
+    monkeypatch.setenv(ENV_VAR, "429@1")
+    with start_sim(CASES, executor=devexec.run) as s:
         with pytest.raises(errors.ClientError):
             unary(client(s))
         assert unary(client(s, attempts=2)).text
 
 
-async def _async_faults(server: sim.SimServer, transport_error: type[BaseException],
+async def _async_faults(server: SimServer, transport_error: type[BaseException],
                         cut_error: type[BaseException], **http: Any) -> None:
     def make(fault: str) -> genai.Client:
         c = genai.Client(api_key="k", http_options=types.HttpOptions(
@@ -228,12 +230,12 @@ async def _async_faults(server: sim.SimServer, transport_error: type[BaseExcepti
         await make("reset").aio.interactions.create(model="sim-oracle", input=PROMPT)
 
 
-def test_async_faults_with_httpx2(server: sim.SimServer) -> None:
+def test_async_faults_with_httpx2(server: SimServer) -> None:
     asyncio.run(_async_faults(server, httpx2.TransportError, httpx2.RemoteProtocolError,
                               httpx_async_client=httpx2.AsyncClient()))
 
 
-def test_async_faults_with_aiohttp(server: sim.SimServer) -> None:
+def test_async_faults_with_aiohttp(server: SimServer) -> None:
     aiohttp = pytest.importorskip("aiohttp", reason="aiohttp is not installed")
     # Through aiohttp, transport faults surface as aiohttp errors, not httpx2 ones.
     asyncio.run(_async_faults(server, aiohttp.ClientError, aiohttp.ClientPayloadError))

@@ -12,12 +12,13 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from harness import sim
 from harness.sandbox.api import ExecResult
 from harness.sim import det, devexec, models
-from harness.sim.catalog import Catalog, load_dir
+from harness.sim.catalog import Catalog, SimCase, load_dir
 from harness.sim.cli import add_parser, banner, fault_config
 from harness.sim.executor import Runner
+from harness.sim.faults import FaultConfig
+from harness.sim.server import start as start_sim
 
 
 def ok(output: str) -> ExecResult:
@@ -85,7 +86,7 @@ class CountingExecutor:
 def test_behaviours_with_an_injected_executor(model: str, outcomes: list[str], runs: int) -> None:
     executor = CountingExecutor()
     writer = models.ScriptWriter(Runner(executor, deadline_s=0.5))
-    case = sim.SimCase("s/c", "q", "print(sum(range(10)))")
+    case = SimCase("s/c", "q", "print(sum(range(10)))")
     ask = models.Ask(model, case, 1, "q")
 
     async def twice() -> tuple[models.Script, models.Script]:
@@ -108,9 +109,9 @@ def test_det_helpers_are_stable() -> None:
 
 
 def test_catalog_lookup(tmp_path: Path) -> None:
-    cat = Catalog([sim.SimCase("s/a", "Hello  there", "print(1)"),
-                   sim.SimCase("s/b", "Hello there", "print(2)"),
-                   sim.SimCase("s/chat", "Second?", "print(3)", turns=("First.", "Second?"))])
+    cat = Catalog([SimCase("s/a", "Hello  there", "print(1)"),
+                   SimCase("s/b", "Hello there", "print(2)"),
+                   SimCase("s/chat", "Second?", "print(3)", turns=("First.", "Second?"))])
     assert cat.by_prompt(" Hello there\n").key == "s/a"  # type: ignore[union-attr]
     assert cat.by_key("s/b").reference == "print(2)"  # type: ignore[union-attr]
     assert cat.by_key("nope") is None and cat.by_prompt("nope") is None
@@ -144,7 +145,7 @@ def test_cli_parser_and_fault_options() -> None:
     assert "GOOGLE_GEMINI_BASE_URL=http://127.0.0.1:1" in text and "base_url" in text
 
 
-def test_harness_sim_command_serves(tmp_path: Path) -> None:
+def test_command_serves(tmp_path: Path) -> None:
     (tmp_path / "a.eval.yaml").write_text(
         "suite: demo\ncases:\n  - id: one\n    prompt: What is 2+2?\n    reference: print(2+2)\n")
     proc = subprocess.Popen([sys.executable, "-m", "harness.sim.cli", "--evals", str(tmp_path)],
@@ -164,21 +165,19 @@ def test_harness_sim_command_serves(tmp_path: Path) -> None:
 
 
 def test_default_executor_is_the_sandbox() -> None:
+    from harness.sandbox.execute import run
     from harness.sim.executor import default_executor
 
-    sandbox = pytest.importorskip("harness.sandbox")
-    if not callable(getattr(sandbox, "run", None)):
-        pytest.skip("harness.sandbox.run does not exist yet (the sim uses devexec meanwhile)")
-    assert default_executor() is sandbox.run
+    assert default_executor() is run
 
 
 def test_behaviours_in_the_real_sandbox() -> None:
     sandbox = pytest.importorskip("harness.sandbox")
     if not callable(getattr(sandbox, "run", None)):
-        pytest.skip("harness.sandbox.run does not exist yet")
-    case = sim.SimCase("s/sum", "Sum?", "print(sum(range(10)))")
+        pytest.skip("harness.sandbox.execute.run does not exist yet")
+    case = SimCase("s/sum", "Sum?", "print(sum(range(10)))")
     body = {"contents": [{"parts": [{"text": "Sum?"}]}]}
-    with sim.start([case], deadline_s=1.0, faults=sim.FaultConfig()) as server:
+    with start_sim([case], deadline_s=1.0, faults=FaultConfig()) as server:
         got = {}
         for model in ("sim-retry", "sim-timeout"):
             r = httpx2.post(f"{server.base_url}/v1beta/models/{model}:generateContent",

@@ -8,16 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import yamlload
-from harness.spec import (
-    APIS,
-    EvalFile,
-    GenerationSettings,
-    SpecError,
-    ThinkingSettings,
-    load_eval_file,
-    validate_paths,
-)
+from harness.spec import yamlload
+from harness.spec.case import EvalFile, SpecError
+from harness.spec.load import load_eval_file, validate_paths
+from harness.spec.models import APIS, GenerationSettings, ThinkingSettings
 
 DOCS = """\
 # yaml-language-server: $schema=../harness/schema/eval.schema.json
@@ -268,7 +262,7 @@ def test_spec_import_stays_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, harness.spec; "
+    code = ("import sys, harness.spec.load; "
             "print(sorted(m for m in sys.modules if m.startswith(('google', 'vcr'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

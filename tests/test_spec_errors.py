@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.spec import SpecError, load_eval_file
+from harness.spec.case import SpecError
+from harness.spec.load import load_eval_file
 
 OK_CASE = "  - id: ok\n    prompt: What is 2 + 2?\n"
 
@@ -534,7 +535,7 @@ def test_reference_line_with_the_pure_python_loader(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import yaml
 
-    from harness import yamlload
+    from harness.spec import yamlload
 
     monkeypatch.setattr(yamlload, "_Loader", yaml.SafeLoader)
     path = _write(tmp_path, "cases:\n  - id: a\n    prompt: p\n    reference: |\n"

@@ -12,18 +12,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.pricing import Price, PriceError, load_prices, parse_prices
-from harness.stats import (
+from harness.stats.intervals import (
+    bootstrap_mean_interval,
     clustered_wilson,
+    exact_binomial_p,
     icc_anova,
     newcombe_paired_interval,
-    pass_at_k,
-    pass_hat_k,
-    summarize,
-    summarize_model,
     wilson_interval,
 )
-from harness.stats.intervals import bootstrap_mean_interval, exact_binomial_p
+from harness.stats.pricing import Price, PriceError, load_prices, parse_prices
+from harness.stats.summary import pass_at_k, pass_hat_k, summarize, summarize_model
 
 Z95 = 1.959963984540054
 
@@ -32,7 +30,7 @@ def rec(case: str, verdict: str, *, model: str = "m", sample: int = 1, suite: st
         outcomes: list[str] | None = None, checks: list[bool] | None = None,
         usage: Mapping[str, int | None] | None = None, latency: float | None = None,
         **extra: Any) -> dict[str, Any]:
-    """A result record with the keys harness.results.make_record writes."""
+    """A result record with the keys harness.results.records.make_record writes."""
     r: dict[str, Any] = {
         "suite": suite, "case": case, "model": model, "sample": sample,
         "nodeid": f"evals/x.eval.yaml::{case}[{model}#{sample}]", "verdict": verdict,
@@ -341,7 +339,7 @@ def test_bad_price_tables_name_the_problem(table: dict[str, Any], needle: str) -
 
 
 def test_summary_is_json_ready() -> None:
-    from harness.compare import model_summary_to_json
+    from harness.report.summary import model_summary_to_json
 
     s = summarize_model("m", [rec("a", "pass", sample=k) for k in (1, 2)])
     text = json.dumps(model_summary_to_json(s), allow_nan=False)

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.stats import (
+from harness.stats.intervals import exact_binomial_p, newcombe_paired_interval
+from harness.stats.paired import (
     IMPROVED,
     NO_SIGNIFICANT_CHANGE,
     REGRESSED,
@@ -16,9 +17,7 @@ from harness.stats import (
     Thresholds,
     compare_models,
     gate,
-    newcombe_paired_interval,
 )
-from harness.stats.intervals import exact_binomial_p
 from tests.test_stats import rec
 
 

@@ -14,15 +14,12 @@ import pytest
 import yaml
 from google.genai import types
 
-from harness.steps import Transcript
-from harness.transcript import (
-    TranscriptError,
-    from_generate_content,
-    from_interaction,
-    from_interaction_events,
-    parse_body,
-    transcript_from_path,
-)
+from harness.cassettes.files import transcript_from_path
+from harness.transcript.bodies import TranscriptError
+from harness.transcript.generate import from_generate_content
+from harness.transcript.interactions import from_interaction, from_interaction_events
+from harness.transcript.parse import parse_body
+from harness.transcript.values import Transcript
 
 PNG = b"\x89PNG\r\n\x1a\nfake"
 PNG_B64 = base64.b64encode(PNG).decode()
@@ -502,7 +499,7 @@ def test_to_json_keys() -> None:
 
 
 def test_importing_transcript_does_not_import_the_sdk() -> None:
-    code = ("import sys, harness.transcript, harness.bodies; "
+    code = ("import sys, harness.transcript.parse, harness.cassettes.files; "
             "print(any(m.startswith('google.genai') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[1])

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.steps import Transcript
-from harness.transcript import parse_body, transcript_from_path
+from harness.cassettes.files import transcript_from_path
+from harness.transcript.parse import parse_body
+from harness.transcript.values import Transcript
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
 pytestmark = pytest.mark.skipif(
@@ -337,7 +338,7 @@ def test_cassette_explicit_interaction(cassette: str, index: int, response: str)
 
 
 def test_cassette_pick_of_a_non_model_exchange_says_what_it_found() -> None:
-    from harness.transcript import TranscriptError
+    from harness.transcript.bodies import TranscriptError
 
     path = (CORPUS / "pydantic-g25pro-filesearch-thought-executablecode"
             / "test_google_model_file_search_tool_stream.yaml")

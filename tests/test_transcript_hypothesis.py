@@ -10,8 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.steps import OUTCOMES
-from harness.transcript import TranscriptError, parse_body
+from harness.transcript.bodies import TranscriptError
+from harness.transcript.parse import parse_body
+from harness.transcript.values import OUTCOMES
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

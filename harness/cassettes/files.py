@@ -1,10 +1,11 @@
-"""Recording files -> the one response body to parse (no SDK here).
+"""Recording files -> the one response body to parse -> its Transcript.
 
 A recording is a cassette (vcrpy, pydantic-ai's ``parsed_body`` variant, Ruby VCR) or a raw
 response body saved to a file. For a cassette this module picks the exchange (by default the
 last model call), refuses a non-2xx one, and gathers what the harness stored beside it: the
-record-time timing and the hops of an automatically continued interaction. `harness.transcript`
-parses what :func:`read_recording` returns.
+record-time timing and the hops of an automatically continued interaction.
+:func:`transcript_from_path` (``harness transcript``) hands what :func:`read_recording` returns
+to :mod:`harness.transcript.parse`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from harness.bodies import TranscriptError, api_error, maybe_json, sniff, to_text
+from harness.transcript.bodies import TranscriptError, api_error, maybe_json, sniff, to_text
+
+if TYPE_CHECKING:
+    from harness.transcript.values import Transcript
 
 
 @dataclass(frozen=True)
@@ -114,10 +118,10 @@ def read_recording(path: Path, interaction: int | None = None) -> Recording:
 
 
 def _with_blobs(body: Any, path: Path) -> Any:
-    """Put back the payloads the harness stored in ``_blobs/`` (see :mod:`harness.blobs`)."""
+    """Put back the payloads the harness stored in ``_blobs/`` (:mod:`~harness.cassettes.blobs`)."""
     if not isinstance(body, str) or "harness-blob:" not in body:
         return body
-    from harness import blobs
+    from harness.cassettes import blobs
     from harness.errors import CassetteError
 
     for parent in path.resolve().parents:  # the nearest <target>/_blobs above the cassette
@@ -263,3 +267,31 @@ def _body(resp: dict[str, Any]) -> Any:
     if body is None and "parsed_body" in resp:  # pydantic-ai stores decoded JSON
         return resp["parsed_body"]
     return body
+
+
+def transcript_from_path(path: Path, interaction: int | None = None) -> Transcript:
+    """Read a recording file and build its transcript.
+
+    Args:
+        path: A vcrpy cassette (also pydantic-ai's ``parsed_body`` variant and Ruby VCR), a raw
+            JSON response body, or an SSE body; the kind is recognised by content, not name.
+        interaction: For a cassette, the 0-based index into its ``interactions`` list (negative
+            counts from the end). Default: the last generateContent / streamGenerateContent /
+            interactions POST with a 2xx status; automatic-continuation hops before it are
+            merged as the SDK merges them, and the timing the harness stored is attached.
+
+    Raises:
+        TranscriptError: unreadable file, no model call in the cassette, index out of range,
+            a non-2xx exchange, or a body that is not a response.
+
+    """
+    from harness.transcript.interactions import from_interaction_hops
+    from harness.transcript.parse import from_json, parse_body
+
+    recording = read_recording(path, interaction)
+    final = maybe_json(recording.body)
+    if recording.hops and isinstance(final, dict):
+        return from_interaction_hops([*recording.hops, final], **recording.timing)
+    if isinstance(recording.body, str):
+        return parse_body(recording.body, source=recording.source, **recording.timing)
+    return from_json(recording.body, recording.source, **recording.timing)

@@ -1,98 +1,37 @@
-"""Cassettes: where they live, how they are recorded safely, matched, scrubbed and missed.
+"""An item's cassette while its call runs: opened for replay or for a safe recording.
 
 Decisions this module implements (DESIGN.md): one cassette per item; match on upper-cased
 method, path, query and JSON body (never host/port); secrets, Vertex project/location and
-hosts are scrubbed before recording *and* before matching; only 2xx exchanges are stored;
-recording goes to a temporary file that replaces the old cassette only when the call
-succeeded; replay refuses every socket.
+hosts are scrubbed before recording *and* before matching (:mod:`~harness.cassettes.scrub`);
+only 2xx exchanges are stored; recording goes to a temporary file that replaces the old
+cassette only when the call succeeded; replay refuses every socket and a miss says what
+differs (:mod:`~harness.cassettes.misses`).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from harness.cassettes.misses import describe_miss
+from harness.cassettes.paths import is_replay
+from harness.cassettes.scrub import before_record_request, before_record_response
 from harness.errors import CassetteError
 from harness.paths import display_path
 
-RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
-SECRET_REQUEST_HEADERS = frozenset({
-    "x-goog-api-key", "authorization", "x-goog-user-project", "cookie",
-    # Vary by machine and SDK version: stored they only make re-records noisy.
-    "user-agent", "x-goog-api-client", "host", "content-length", "accept-encoding", "connection",
-})
-# Headers the harness itself sends (case id, sample) to backends that want them: never stored.
-HARNESS_HEADER_PREFIX = "x-harness-"
-KEPT_RESPONSE_HEADERS = frozenset({"content-type", "x-goog-upload-status", "x-goog-upload-url"})
-PLACEHOLDER_HOST = "https://gemini.api.invalid"
-SECRET_QUERY_PARAMS = frozenset({"key", "upload_id"})
-_VERTEX_SCOPE = re.compile(r"/projects/[^/]+/locations/[^/]+/")
-_SAFE = re.compile(r"[^A-Za-z0-9._-]")
 METADATA_KEY = "harness"
 
 
-def safe_name(name: str) -> str:
-    """Make a model (or other) name usable as one path component."""
-    cleaned = _SAFE.sub("_", name).strip(".")
-    return cleaned or "_"
-
-
-def cassette_path(root: Path, target: str, suite: str, case_id: str, model: str,
-                  sample: int) -> Path:
-    """``<root>/<target>/<suite>/<case>/<model>/<k>.yaml`` with k from 1."""
-    return root / target / safe_name(suite) / case_id / safe_name(model) / f"{sample}.yaml"
-
-
-def scrub_uri(uri: str) -> str:
-    """Replace the host, drop secret query values and the Vertex project/location."""
-    parts = urlsplit(uri)
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if k not in SECRET_QUERY_PARAMS])
-    path = _VERTEX_SCOPE.sub("/projects/PROJECT/locations/LOCATION/", parts.path)
-    base = urlsplit(PLACEHOLDER_HOST)
-    return urlunsplit((base.scheme, base.netloc, path, query, ""))
-
-
-def before_record_request(request: Any) -> Any:
-    """Normalise a vcrpy request for storing and for matching (vcrpy applies it to both)."""
-    request.method = request.method.upper()  # aiohttp records 'post', httpx2 'POST'
-    for name in list(request.headers):
-        low = name.lower()
-        if low in SECRET_REQUEST_HEADERS or low.startswith(HARNESS_HEADER_PREFIX):
-            del request.headers[name]
-    request.uri = scrub_uri(request.uri)
-    return request
-
-
-def before_record_response(response: dict[str, Any]) -> dict[str, Any] | None:
-    """Keep only 2xx exchanges, with a small allow-list of response headers."""
-    status = response.get("status", {}).get("code", 0)
-    if not 200 <= int(status) < 300:
-        return None  # a 429 or 5xx must never become the recording
-    headers = {}
-    for name, values in response.get("headers", {}).items():
-        if name.lower() not in KEPT_RESPONSE_HEADERS:
-            continue
-        if name.lower() == "x-goog-upload-url":
-            values = [scrub_uri(v) for v in values]
-        headers[name] = values
-    response["headers"] = headers
-    return response
-
-
 def make_vcr(pytestconfig: Any | None = None) -> Any:
-    """A vcrpy VCR configured as above; pytest-recording's configure hook may adjust it."""
+    """The session's vcrpy VCR: matchers, scrubbing, blobs; pytest-recording's hook may adjust."""
     import vcr
 
-    from harness import blobs
+    from harness.cassettes import blobs
 
     my_vcr = vcr.VCR(
         match_on=("method", "path", "query", "body"),
@@ -154,7 +93,7 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
     """
     import vcr.errors
 
-    replaying = record_mode == "none" or (record_mode == "once" and path.exists())
+    replaying = is_replay(record_mode, path)
     if replaying:
         if not path.exists():
             raise CassetteError(
@@ -162,7 +101,7 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
                 f"To record it (needs GEMINI_API_KEY): {rerecord_hint}")
         from pytest_recording.network import blocking_context
 
-        from harness import replay
+        from harness.cassettes import replay
 
         try:
             cas = replay.load_cassette(my_vcr, path)
@@ -201,72 +140,3 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
         os.replace(tmp, path)
 
 
-def describe_miss(exc: Any, path: Path, rerecord_hint: str) -> str:
-    """A vcrpy miss as a message that says which part of the request differs."""
-    req = exc.failed_request
-    lines = [f"request not in cassette {display_path(path)}:",
-             f"  {req.method} {urlsplit(req.uri).path}"]
-    if exc.reason == "already_played":
-        lines.append("  every matching recorded request was already used: this item now makes "
-                     "more requests than when it was recorded")
-    elif exc.similar_requests:
-        stored, _ok, failed = exc.similar_requests[0]
-        for matcher, _message in failed:
-            if matcher == "body":
-                diffs = json_differences(_body_json(stored.body), _body_json(req.body))
-                lines.append("  the request body differs from the recording:")
-                lines.extend(f"    {d}" for d in diffs[:8])
-                if len(diffs) > 8:
-                    lines.append(f"    ... and {len(diffs) - 8} more differences")
-            else:
-                lines.append(f"  {matcher} differs: recorded {getattr(stored, matcher, '?')!r}, "
-                             f"now {getattr(req, matcher, '?')!r}")
-    else:
-        lines.append("  nothing recorded in this cassette resembles it (other endpoint or API)")
-    lines.append(f"The eval changed since it was recorded. To re-record: {rerecord_hint}")
-    return "\n".join(lines)
-
-
-def _body_json(body: Any) -> Any:
-    if body is None:
-        return None
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    try:
-        return json.loads(body)
-    except (TypeError, ValueError):
-        return body
-
-
-def json_differences(old: Any, new: Any, where: str = "") -> list[str]:
-    """Paths where two JSON values differ, each as ``path: recorded X, now Y``."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        out: list[str] = []
-        for key in sorted(set(old) | set(new)):
-            sub = f"{where}.{key}" if where else str(key)
-            if key not in new:
-                out.append(f"{sub}: recorded {_show(old[key])}, now absent")
-            elif key not in old:
-                out.append(f"{sub}: absent when recorded, now {_show(new[key])}")
-            else:
-                out.extend(json_differences(old[key], new[key], sub))
-        return out
-    if isinstance(old, list) and isinstance(new, list):
-        out = []
-        for i in range(max(len(old), len(new))):
-            sub = f"{where}[{i}]"
-            if i >= len(new):
-                out.append(f"{sub}: recorded {_show(old[i])}, now absent")
-            elif i >= len(old):
-                out.append(f"{sub}: absent when recorded, now {_show(new[i])}")
-            else:
-                out.extend(json_differences(old[i], new[i], sub))
-        return out
-    if old != new:
-        return [f"{where or '(body)'}: recorded {_show(old)}, now {_show(new)}"]
-    return []
-
-
-def _show(value: Any, limit: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[:limit] + "..."

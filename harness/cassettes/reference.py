@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
-    from harness.spec import Case
+    from harness.spec.case import Case
 
 FILE_NAME = "reference.json"
 TIMEOUT_S = 30.0  # Gemini's own limit: a reference slower than that is not a fair yardstick
@@ -56,10 +56,10 @@ def compute(case: Case) -> ReferenceOutput:
     Raises:
         ReferenceError: the reference did not end with OUTCOME_OK.
     """
-    from harness import sandbox
+    from harness.sandbox.execute import run
 
     assert case.reference is not None
-    result = sandbox.run(case.reference, timeout=TIMEOUT_S, seed=SEED)
+    result = run(case.reference, timeout=TIMEOUT_S, seed=SEED)
     if result.outcome != "OUTCOME_OK":
         raise ReferenceError(
             f"{case.location()}: the reference of case {case.id!r} ended with "

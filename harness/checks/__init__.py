@@ -1,35 +1,13 @@
-"""Checks: named, argument-validated judgements of a transcript (see ``registry``)."""
+"""Checks: named, argument-validated judgements of a Transcript.
 
-from __future__ import annotations
+What it does: ``api`` has what a check is made of (argument models, context, judgement,
+result, ``@check``); ``registry`` finds every check by name (the built-ins in ``outcomes``,
+``text`` and ``response``, and those of the ``harness.checks`` entry-point group) and parses
+``expect:`` entries; ``schema`` turns the registered argument models into JSON Schema;
+``labels`` and ``numbers`` word and read values.
 
-from harness.checks.registry import (
-    CheckArgs,
-    CheckCall,
-    CheckContext,
-    CheckParseError,
-    CheckResult,
-    CheckSpec,
-    Judgement,
-    all_checks,
-    check,
-    get,
-    parse_check,
-    register,
-)
-from harness.checks.schema import check_json_schema
+May import: ``transcript.values`` (the Transcript value types) and pydantic; never
+google.genai, vcr or httpx2: checks judge Transcript values only.
 
-__all__ = [
-    "CheckArgs",
-    "CheckCall",
-    "CheckContext",
-    "CheckParseError",
-    "CheckResult",
-    "CheckSpec",
-    "Judgement",
-    "all_checks",
-    "check",
-    "check_json_schema",
-    "get",
-    "parse_check",
-    "register",
-]
+Hands on: a :class:`~harness.checks.api.CheckResult` per check.
+"""

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from harness.steps import CodeRun, Transcript
+from harness.transcript.values import CodeRun, Transcript
 
 Outcome = Literal["OUTCOME_OK", "OUTCOME_FAILED", "OUTCOME_DEADLINE_EXCEEDED"]
 RunChoice = Literal["any", "last"]

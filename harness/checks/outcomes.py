@@ -20,7 +20,7 @@ from harness.checks._common import (
     quote,
     thought_note,
 )
-from harness.checks.registry import CheckArgs, CheckContext, Judgement, check
+from harness.checks.api import CheckArgs, CheckContext, Judgement, check
 
 
 class CodeExecutedArgs(CheckArgs):

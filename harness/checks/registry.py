@@ -1,4 +1,4 @@
-"""The name-keyed check registry: a check is a function plus a pydantic model of its arguments.
+"""The check registry: every check by name (built-ins and entry points), and ``expect:`` parsing.
 
 YAML short forms accepted by :func:`parse_check`:
 
@@ -7,195 +7,31 @@ YAML short forms accepted by :func:`parse_check`:
 * ``name: {key: value}``   -> keyword arguments of the model.
 
 Other packages add checks through the ``harness.checks`` entry-point group; an entry point
-resolves to a :class:`CheckSpec` (or a list of them).
+resolves to a :class:`~harness.checks.api.CheckSpec` (or a list of them).
 """
 
 from __future__ import annotations
 
-import traceback
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from difflib import get_close_matches
 from importlib.metadata import entry_points
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from harness.checks.labels import (
-    check_label,
-    clip,
-    describe_args,
-    describe_fields,
-    short_repr,
-)
-from harness.steps import Transcript
+from harness.checks.api import CheckCall, CheckSpec, register, registered
+from harness.checks.labels import check_label, describe_fields, short_repr
 
 ENTRY_POINT_GROUP = "harness.checks"
-FROM_REFERENCE = "from_reference"  # an argument value meaning "what the reference printed"
 
-
-class CheckArgs(BaseModel):
-    """Base for check argument models: unknown keys are errors, values are immutable.
-
-    Validation is strict (no ``"5"`` -> 5, no ``1`` -> True) so that what :func:`parse_check`
-    accepts is exactly what the generated JSON Schema accepts: an editor that validates a YAML
-    file against the schema agrees with the run.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-A = TypeVar("A", bound=CheckArgs)
-
-
-@dataclass(frozen=True)
-class CheckContext:
-    """What a check sees: the transcript and where it came from."""
-
-    transcript: Transcript
-    case_id: str = ""
-    model: str = ""
-    reference_output: str | None = None  # what the case's `reference:` printed, if it has one
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """What a check function returns: pass/fail with readable expected and actual values."""
-
-    passed: bool
-    expected: str
-    actual: str
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's result for one item.
-
-    Attributes:
-        name: The check's registry name (``answer_number``).
-        passed: The verdict.
-        expected: What would have passed, readable.
-        actual: What the transcript held, readable.
-        error: The exception a broken check raised, if any.
-        label: The name with its main argument (``answer_number: 5117``), for display.
-    """
-
-    name: str
-    passed: bool
-    expected: str
-    actual: str
-    error: str | None = None
-    label: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form for result records."""
-        return {"name": self.name, "label": self.label or self.name, "passed": self.passed,
-                "expected": self.expected, "actual": self.actual, "error": self.error}
-
-
-@dataclass(frozen=True)
-class CheckSpec(Generic[A]):
-    """A registered check.
-
-    Attributes:
-        name: The YAML name.
-        func: ``func(ctx, args) -> Judgement``.
-        args_model: The pydantic model of its arguments.
-        short: The argument that the ``name: value`` form fills (None: no short value form).
-        summary: One line for the README and the schema's description.
-
-    """
-
-    name: str
-    func: Callable[[CheckContext, A], Judgement]
-    args_model: type[A]
-    short: str | None
-    summary: str
-
-    @property
-    def bare_allowed(self) -> bool:
-        """Whether the plain ``name`` form is valid (the defaults alone make valid arguments)."""
-        if any(f.is_required() for f in self.args_model.model_fields.values()):
-            return False
-        try:  # a model validator may still demand something (max_tokens needs one limit)
-            self.args_model()
-        except ValidationError:
-            return False
-        return True
-
-
-@dataclass(frozen=True)
-class CheckCall:
-    """A parsed ``expect:`` entry: the check to run with validated arguments."""
-
-    name: str
-    args: CheckArgs
-    label: str
-
-    @property
-    def uses_reference(self) -> bool:
-        """Whether an argument is ``from_reference`` (the check needs the reference output)."""
-        return any(v == FROM_REFERENCE for v in self.args.model_dump().values())
-
-    def run(self, ctx: CheckContext) -> CheckResult:
-        """Run the check; an exception becomes a failed result carrying its reason."""
-        spec = get(self.name)
-        try:
-            j = spec.func(ctx, self.args)
-            if not isinstance(j, Judgement):
-                raise TypeError(f"check {self.name!r} returned {type(j).__name__}, "
-                                "expected a harness Judgement")
-        except Exception as exc:  # a broken check must fail the item, not crash the run
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            return CheckResult(self.name, False, clip(describe_args(self.args)),
-                               "(check raised)",
-                               error=f"{type(exc).__name__}: {exc} "
-                                     f"({where.filename}:{where.lineno})", label=self.label)
-        # str(): a str subclass (an SDK enum value, say) must not leak into result records.
-        return CheckResult(self.name, bool(j.passed), clip(str(j.expected)),
-                           clip(str(j.actual)), label=self.label)
-
-
-_REGISTRY: dict[str, CheckSpec[Any]] = {}
 _loaded_entry_points = False
-
-
-def register(spec: CheckSpec[Any]) -> CheckSpec[Any]:
-    """Add a check; a name registered twice is a programming error.
-
-    Raises:
-        ValueError: another check already has this name.
-
-    """
-    if spec.name in _REGISTRY and _REGISTRY[spec.name] is not spec:
-        raise ValueError(f"check {spec.name!r} is registered twice")
-    _REGISTRY[spec.name] = spec
-    return spec
-
-
-def unregister(name: str) -> None:
-    """Remove a check (tests that register throwaway checks clean up with this)."""
-    _REGISTRY.pop(name, None)
-
-
-def check(name: str, args: type[A], *, short: str | None = None,
-          summary: str = "") -> Callable[[Callable[[CheckContext, A], Judgement]],
-                                         Callable[[CheckContext, A], Judgement]]:
-    """Register the decorated function as check ``name`` (decorator form of :func:`register`)."""
-    def deco(func: Callable[[CheckContext, A], Judgement]
-             ) -> Callable[[CheckContext, A], Judgement]:
-        doc_lines = (func.__doc__ or "").strip().splitlines()
-        register(CheckSpec(name, func, args, short, summary or (doc_lines[0] if doc_lines
-                                                                  else "")))
-        return func
-    return deco
 
 
 def _load_entry_points() -> None:
     global _loaded_entry_points
     if _loaded_entry_points:
         return
-    import harness.checks.builtin  # noqa: F401  (registers the built-in checks)
+    import harness.checks.builtin  # noqa: F401  (importing it registers the built-in checks)
 
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         where = f"entry point {ep.name!r} ({ep.value}) in group {ENTRY_POINT_GROUP!r}"
@@ -219,13 +55,13 @@ def _load_entry_points() -> None:
 def all_checks() -> dict[str, CheckSpec[Any]]:
     """Every registered check, built-ins and entry points, by name."""
     _load_entry_points()
-    return dict(sorted(_REGISTRY.items()))
+    return dict(sorted(registered().items()))
 
 
 def get(name: str) -> CheckSpec[Any]:
     """Return the check called ``name``; KeyError if there is none."""
     _load_entry_points()
-    return _REGISTRY[name]  # not all_checks(): this runs for every check of every item
+    return registered()[name]  # not all_checks(): this runs for every check of every item
 
 
 class CheckParseError(ValueError):
@@ -286,7 +122,7 @@ def parse_check(raw: Any) -> CheckCall:
             args = spec.args_model.model_validate(value)
     except ValidationError as exc:
         raise _argument_error(spec, form, exc) from None
-    return CheckCall(name=name, args=args, label=check_label(name, args, spec.short))
+    return CheckCall(name=name, args=args, label=check_label(name, args, spec.short), spec=spec)
 
 
 def _argument_error(spec: CheckSpec[Any], form: str, exc: ValidationError) -> CheckParseError:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Self
 from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 
 from harness.checks._common import Count, Text, TokenLimit, plural
-from harness.checks.registry import CheckArgs, CheckContext, Judgement, check
+from harness.checks.api import CheckArgs, CheckContext, Judgement, check
 
 # An explicit null is rejected by the model validator below, so the schema offers only integers
 # (pydantic would otherwise advertise `anyOf: [integer, null]` for an optional field).

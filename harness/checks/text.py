@@ -26,9 +26,9 @@ from harness.checks._common import (
     quote,
     thought_note,
 )
+from harness.checks.api import CheckArgs, CheckContext, Judgement, check
 from harness.checks.numbers import find_numbers, format_number
-from harness.checks.registry import CheckArgs, CheckContext, Judgement, check
-from harness.steps import Transcript
+from harness.transcript.values import Transcript
 
 _MAX_NUMBERS_SHOWN = 12
 _VALUE_DESCRIPTION = ("The expected number, or `from_reference`: the last number the case's "

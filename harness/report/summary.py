@@ -12,17 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.pricing import Price
-from harness.results import read_results
-from harness.stats import (
-    Comparison,
-    ModelSummary,
-    Thresholds,
-    by_model,
-    compare_models,
-    gate,
-    summarize,
-)
+from harness.results.records import read_results
+from harness.stats.paired import Comparison, Thresholds, compare_models, gate
+from harness.stats.pricing import Price
+from harness.stats.summary import ModelSummary, by_model, summarize
 from harness.stats.tally import ItemKey, dedupe_items, item_key
 
 METHODS = {
@@ -49,7 +42,7 @@ def _num_keys(values: Mapping[int, float | int] | None) -> dict[str, float | int
 
 
 def model_summary_to_json(s: ModelSummary) -> dict[str, Any]:
-    """JSON form of a :class:`~harness.stats.ModelSummary`."""
+    """JSON form of a :class:`~harness.stats.summary.ModelSummary`."""
     return {
         "items": s.items, "passed": s.passed, "failed": s.failed, "errors": s.errors,
         "skipped": s.skipped, "judged": s.judged, "pass_rate": s.pass_rate,
@@ -75,7 +68,7 @@ def model_summary_to_json(s: ModelSummary) -> dict[str, Any]:
 
 
 def comparison_to_json(c: Comparison) -> dict[str, Any]:
-    """JSON form of a :class:`~harness.stats.Comparison` (case lists hold ``suite::case``)."""
+    """JSON form of a :class:`~harness.stats.paired.Comparison` (cases as ``suite::case``)."""
     return {
         "baseline": c.baseline, "candidate": c.candidate,
         "regressed": c.regressed, "fixed": c.fixed,
@@ -193,7 +186,7 @@ class RunComparison:
     summaries_b: dict[str, ModelSummary]
 
     def gate(self, stable_min_samples: int = 2) -> tuple[bool, list[str]]:
-        """The gate over this comparison (see :func:`harness.stats.gate`)."""
+        """The gate over this comparison (see :func:`harness.stats.paired.gate`)."""
         return gate(self.comparisons, stable_min_samples=stable_min_samples)
 
     def to_json(self, stable_min_samples: int = 2) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Synthetic runs for the report's tests, benchmark and screenshot script.
 
-Records are built with the real :func:`harness.results.make_record` and written with the real
-:class:`harness.results.ResultsWriter`, so images land in ``images/`` exactly as in a run. Some
-model text carries HTML/script payloads on purpose: the report must show them inert.
+Records are built with the real :func:`harness.results.records.make_record` and written with
+the real :class:`harness.results.records.ResultsWriter`, so images land in ``images/`` exactly
+as in a run. Some model text carries HTML/script payloads on purpose: the report must show
+them inert.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.checks import CheckResult
-from harness.results import ResultsWriter, make_record, read_results
-from harness.steps import Step, Usage, build_transcript
+from harness.checks.api import CheckResult
+from harness.results.records import ResultsWriter, make_record, read_results
+from harness.transcript.values import Step, Usage, build_transcript
 
 PAYLOAD = '<script>alert(1)</script> "><img src=x onerror=alert(1)>'
 
@@ -109,7 +110,7 @@ def synthetic_run(report_dir: Path, run_id: str, *, cases: int = 12,
         suites: Suite names.
 
     Returns:
-        The records, as :func:`harness.results.read_results` returns them.
+        The records, as :func:`harness.results.records.read_results` returns them.
 
     """
     rng = random.Random(seed)

@@ -55,7 +55,7 @@ def render_terminal(summary: Mapping[str, Any], *, reasons_limit: int = 10) -> l
     """Lines for pytest's terminal summary.
 
     Args:
-        summary: A ``summary.json`` dict (:func:`harness.compare.summary_json`).
+        summary: A ``summary.json`` dict (:func:`harness.report.summary.summary_json`).
         reasons_limit: The gate's reasons shown before "+N more" (the Markdown has them all).
 
     Returns:

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from harness.checks import CheckResult
-from harness.steps import Transcript
+from harness.checks.api import CheckResult
+from harness.transcript.values import Transcript
 
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 

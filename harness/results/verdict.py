@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.checks import CheckResult
-from harness.steps import Transcript
+from harness.checks.api import CheckResult
+from harness.transcript.values import Transcript
 
 _ANSWER_SHOWN = 300
 

@@ -1,8 +1,9 @@
 """A Gemini-like local Python sandbox: warm, isolated, and honest about how isolated.
 
-``run(code, files, timeout, seed)`` executes Python the way Gemini's code-execution tool does
-(30 s wall limit, the documented library set, no network, input files in the working directory,
-matplotlib figures returned as PNG, an outcome code) and returns an ``ExecResult``. Runs fork
+``execute.run(code, files, timeout, seed)`` executes Python the way Gemini's code-execution
+tool does (30 s wall limit, the documented library set, no network, input files in the
+working directory, matplotlib figures returned as PNG, an outcome code) and returns an
+``ExecResult``. Runs fork
 from a warm zygote that has imported the preload set, so a run costs milliseconds, not the
 seconds of importing numpy/sympy/matplotlib/pandas.
 
@@ -20,112 +21,13 @@ strict      as full (opt-in: ``level="strict"``)     all; no process creation at
 =========== ======================================== ======================================
 
 ``harness.sandbox.levels`` has the layer details and ``LEVEL_CONTAINS`` (the same table as a
-dict); ``isolation_report()`` says what this machine reaches. Layout: ``pool`` (supervisor
+dict); ``execute.isolation_report()`` says what this machine reaches. Layout: ``execute`` (the
+shared pool and ``run``), ``api`` (ExecResult, errors, limits), ``pool`` (supervisor
 side), ``zygote`` (worker main), ``supervise`` (one run: deadline, caps, kill), ``child``
 (in-child setup and execution), ``isolate``/``cgroups``/``seccomp``/``landlock`` (the layers),
 ``figures`` (capture and PNG validation), ``outcome`` (Gemini outcome mapping), ``cli``
 (``harness exec``).
+
+May import: the standard library and its own modules only (it is a leaf: the simulator and
+``cassettes.reference`` use it, and it knows nothing of them).
 """
-
-from __future__ import annotations
-
-import atexit
-import json
-import os
-import threading
-from collections.abc import Mapping
-from typing import Any
-
-from harness.sandbox.api import (
-    DEFAULT_TIMEOUT_S,
-    OUTPUT_CAP_BYTES,
-    ExecResult,
-    Image,
-    Outcome,
-    SandboxError,
-)
-from harness.sandbox.levels import ATTACK_ROWS, LEVEL_CONTAINS, LEVELS
-from harness.sandbox.libraries import GEMINI_LIBRARIES, IMPORT_CHECK_CODE, installed
-from harness.sandbox.pool import DEFAULT_PRELOAD, Pool, Sandbox
-
-__all__ = [
-    "ATTACK_ROWS",
-    "DEFAULT_PRELOAD",
-    "DEFAULT_TIMEOUT_S",
-    "GEMINI_LIBRARIES",
-    "LEVELS",
-    "LEVEL_CONTAINS",
-    "OUTPUT_CAP_BYTES",
-    "ExecResult",
-    "Image",
-    "Outcome",
-    "Pool",
-    "Sandbox",
-    "SandboxError",
-    "available_libraries",
-    "default_pool",
-    "isolation_report",
-    "run",
-]
-
-_lock = threading.Lock()
-_default: Pool | None = None
-_default_pid = 0
-
-
-def default_pool() -> Pool:
-    """This process's shared pool (one per process, hence one per xdist worker)."""
-    global _default, _default_pid
-    with _lock:
-        if _default is None or _default_pid != os.getpid():
-            _default = Pool()
-            _default_pid = os.getpid()
-            atexit.register(_default.close)
-        return _default
-
-
-def run(code: str, files: Mapping[str, bytes] | None = None,
-        timeout: float = DEFAULT_TIMEOUT_S, seed: int | None = None, *,
-        level: str | None = None) -> ExecResult:
-    """Execute ``code`` in the sandbox and report it in Gemini's terms.
-
-    Args:
-        code: Python source, run as ``__main__`` with ``exec`` (tracebacks name ``<string>``).
-        files: Input files, written into the working directory (names may contain ``/``).
-        timeout: Wall-clock limit in seconds; sleeping counts as much as computing.
-        seed: Seeds ``random`` and NumPy's global RNG; None draws a fresh one (reported in
-            ``ExecResult.seed``, so any run can be reproduced).
-        level: Isolation level to apply (see the table above); None: the best available.
-            A level the machine cannot reach degrades to the best one below it.
-
-    Returns:
-        The outcome, output (stdout on success, the traceback on failure, partial stdout at
-        the deadline), figures as validated PNGs, and the isolation level reached.
-
-    Raises:
-        SandboxError: The sandbox itself failed (never for anything the code does).
-        ValueError: An unknown level, a non-positive timeout, or a file name outside the
-            working directory.
-    """
-    return default_pool().run(code, files, timeout, seed, level=level)
-
-
-def isolation_report() -> dict[str, Any]:
-    """Which layers this machine offers, the level reached, and why anything is missing."""
-    return default_pool().report()
-
-
-def available_libraries(*, import_check: bool = False) -> dict[str, bool]:
-    """Which of Gemini's documented libraries the sandbox has (distribution name -> bool).
-
-    Args:
-        import_check: Import each one inside the sandbox instead of only locating it (slow:
-            tensorflow alone takes seconds; catches libraries that are installed but broken).
-    """
-    if not import_check:
-        return installed()
-    result = run(IMPORT_CHECK_CODE % (GEMINI_LIBRARIES,), timeout=120)
-    if result.outcome != "OUTCOME_OK":
-        raise SandboxError(f"library check failed: {result.output}")
-    found: dict[str, bool] = json.loads(result.stdout.strip().splitlines()[-1])
-    return found

@@ -1,7 +1,7 @@
 """The sandbox's public contract: what a run takes and what it gives back.
 
 Gemini runs the model's Python in a sandbox with a 30 s limit and returns an outcome code; this
-package reproduces that locally (see ``harness.sandbox.run``). Kept separate from the
+package reproduces that locally (see ``harness.sandbox.execute.run``). Kept separate from the
 implementation so the simulator and the reference runner depend only on these types.
 """
 

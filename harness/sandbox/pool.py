@@ -230,7 +230,7 @@ class Pool:
     def run(self, code: str, files: Mapping[str, bytes] | None = None,
             timeout: float = DEFAULT_TIMEOUT_S, seed: int | None = None, *,
             level: str | None = None) -> ExecResult:
-        """Run ``code`` in a fresh child of a warm zygote; see ``harness.sandbox.run``."""
+        """Run ``code`` in a fresh child of a warm zygote; see ``harness.sandbox.execute.run``."""
         if level is not None and level not in LEVELS:
             raise ValueError(f"unknown isolation level {level!r}; choose one of {LEVELS}")
         if not timeout > 0:

@@ -2,7 +2,7 @@
 
 The simulator needs only a case's prompt, its ``reference:`` code, its input files and (for
 multi-turn cases) its turns. :class:`SimCase` holds just that, so the simulator does not depend
-on the rest of :mod:`harness.spec` and keeps working while spec fields are added.
+on the rest of :mod:`harness.spec.load` and keeps working while spec fields are added.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class SimCase:
 
     @classmethod
     def from_case(cls, case: Any) -> SimCase:
-        """Build from a :class:`harness.spec.Case` (or anything with the same attributes)."""
+        """Build from a :class:`harness.spec.case.Case` (or anything with the same attributes)."""
         turns = tuple(getattr(case, "turns", None) or ())
         base = Path(getattr(case, "path", ".")).parent
         inputs: list[Path] = []
@@ -116,7 +116,8 @@ def load_dir(directory: Path) -> list[SimCase]:
         FileNotFoundError: ``directory`` does not exist.
 
     """
-    from harness.spec import SpecError, load_eval_file
+    from harness.spec.case import SpecError
+    from harness.spec.load import load_eval_file
 
     directory = Path(directory)
     if not directory.exists():

@@ -1,7 +1,7 @@
 """DEVELOPMENT/TEST FALLBACK executor: a plain subprocess, NOT a sandbox.
 
-Used by the simulator only while ``harness.sandbox.run`` does not exist (it is being written in
-parallel), and by tests that want an executor without the sandbox's start-up cost. It isolates
+Used by tests that want an executor without the sandbox's start-up cost (the simulator's
+default is the sandbox: :func:`harness.sim.executor.default_executor`). It isolates
 nothing: run only trusted code with it (``reference:`` solutions and the simulator's own code).
 It honours the sandbox contract (:class:`harness.sandbox.api.ExecResult`): outcome codes,
 stdout on success, the traceback on failure, partial output on timeout, figures as PNG.

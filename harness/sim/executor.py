@@ -1,30 +1,26 @@
 """Where the simulator's code runs: an injectable executor, the sandbox by default.
 
-Any callable with the signature of ``harness.sandbox.run`` works (see :class:`Executor`). The
-default is ``harness.sandbox.run``, imported lazily; while that does not exist yet, the
-development fallback :mod:`harness.sim.devexec` (a plain subprocess) is used, with a warning.
+Any callable with the signature of :func:`harness.sandbox.execute.run` works (see
+:class:`Executor`); the default is that function, imported lazily (the sandbox's pool starts
+only when a simulated model first runs code). Tests may inject :mod:`harness.sim.devexec`.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Protocol
 
 import anyio.to_thread
 
 from harness.sandbox.api import ExecResult
-
-log = logging.getLogger("harness.sim")
 
 DEFAULT_EXEC_TIMEOUT_S = 30.0  # Gemini's code-execution limit, for reference code
 DEFAULT_DEADLINE_S = 2.0  # sim-timeout's deadline: short, so that recording stays fast
 
 
 class Executor(Protocol):
-    """Runs Python and reports it in Gemini's terms (``harness.sandbox.run``'s signature)."""
+    """Runs Python and reports it in Gemini's terms (the signature of the sandbox's ``run``)."""
 
     def __call__(self, code: str, files: Mapping[str, bytes] | None = None,
                  timeout: float = DEFAULT_EXEC_TIMEOUT_S,
@@ -34,19 +30,10 @@ class Executor(Protocol):
 
 
 def default_executor() -> Executor:
-    """``harness.sandbox.run`` if it exists, else the development fallback."""
-    try:
-        sandbox = importlib.import_module("harness.sandbox")
-        run = getattr(sandbox, "run", None)
-    except ImportError:
-        run = None
-    if callable(run):
-        return cast(Executor, run)
-    from harness.sim import devexec
+    """The sandbox: :func:`harness.sandbox.execute.run`."""
+    from harness.sandbox.execute import run
 
-    log.warning("sim: harness.sandbox.run is not available; running code with the "
-                "development fallback harness.sim.devexec (a plain subprocess, not isolated)")
-    return devexec.run
+    return run
 
 
 @dataclass

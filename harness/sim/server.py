@@ -111,7 +111,7 @@ def start(cases: Iterable[Any] | None = None, *, port: int = 0,
         cases: Cases it knows (spec ``Case`` objects or :class:`~harness.sim.catalog.SimCase`).
         port: Port to listen on (0: an ephemeral one).
         faults: Faults to inject; None reads ``$HARNESS_SIM_FAULTS`` (unset: none).
-        executor: Runs code (``harness.sandbox.run``'s signature); None: the sandbox.
+        executor: Runs code (``harness.sandbox.execute.run``'s signature); None: the sandbox.
         host: Interface to listen on.
         deadline_s: The deadline ``sim-timeout`` runs into.
         exec_timeout_s: The limit for other runs.

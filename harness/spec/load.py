@@ -1,29 +1,28 @@
 """Eval files: YAML -> typed cases, with line numbers and errors that say how to fix them.
 
-An eval file (``*.eval.yaml``) is validated by the pydantic models of
-:mod:`harness.specschema` (``extra="forbid"``, strict types, so the loader and the generated
-JSON Schema agree), and every problem becomes a :class:`SpecIssue` naming ``file:line``, the
-field path, the valid choices and the fix (worded by :mod:`harness.specmessages`). All
-problems in a file are reported together in one :class:`SpecError`.
-
-The format's models, patterns and :func:`eval_schema` are re-exported here, so
-``from harness.spec import CaseSpec, eval_schema`` keeps working.
+An eval file (``*.eval.yaml``) is read by :mod:`harness.spec.yamlload` (safe YAML with line
+numbers), validated by the pydantic models of :mod:`harness.spec.models` (``extra="forbid"``,
+strict types, so the loader and the generated JSON Schema agree), and every problem becomes a
+:class:`~harness.spec.case.SpecIssue` naming ``file:line``, the field path, the valid choices
+and the fix (worded by :mod:`harness.spec.messages`). All problems in a file are reported
+together in one :class:`~harness.spec.case.SpecError`.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from harness.checks import CheckCall, CheckParseError, parse_check
+from harness.checks.api import CheckCall
+from harness.checks.registry import CheckParseError, parse_check
 from harness.paths import display_path
-from harness.specmessages import (
+from harness.spec.case import Case, EvalFile, SpecError, SpecIssue
+from harness.spec.messages import (
     bad_name,
     clean_loc,
     describe,
@@ -32,30 +31,16 @@ from harness.specmessages import (
     safe_name,
     yaml_error,
 )
-from harness.specschema import (
+from harness.spec.models import (
     APIS,
     ID_PATTERN,
     RESERVED_TAGS,
-    SCHEMA_PATH,
-    TAG_PATTERN,
-    Api,
     CaseSpec,
     DefaultsSpec,
     FileSpec,
     GenerationSettings,
-    InputSpec,
-    Tag,
-    ThinkingSettings,
-    eval_schema,
 )
-from harness.yamlload import LoadedYaml, Path_, format_path, load_yaml
-
-__all__ = [  # the format's names come from harness.specschema
-    "APIS", "ID_PATTERN", "RESERVED_TAGS", "SCHEMA_PATH", "TAG_PATTERN", "Api", "Case",
-    "CaseSpec", "DefaultsSpec", "EvalFile", "FileSpec", "GenerationSettings", "InputSpec",
-    "SpecError", "SpecIssue", "Tag", "ThinkingSettings", "eval_schema", "expand_paths",
-    "load_eval_file", "validate_paths",
-]
+from harness.spec.yamlload import LoadedYaml, Path_, format_path, load_yaml
 
 _RESERVED_FIELDS = {
     "inputs": "`inputs:` is reserved for input files (images, CSVs) sent with the prompt",
@@ -64,96 +49,6 @@ _RESERVED_FIELDS = {
 _CASE_KEYS = tuple(CaseSpec.model_fields)
 
 
-
-
-@dataclass(frozen=True)
-class Case:
-    """One validated case, with the file's defaults applied.
-
-    Attributes:
-        suite: The suite (file) it belongs to.
-        id: Unique, filename-safe id within the suite.
-        prompt: The user prompt.
-        api: API surface, one of :data:`APIS`.
-        config: Generation settings (defaults merged in).
-        expect: Checks to run: the defaults' first, then the case's own.
-        tags: pytest marks (defaults' first).
-        skip: None to run, else the reason it is skipped.
-        samples: Runs per model.
-        path: The eval file.
-        line: 1-based line where the case's mapping starts.
-        description: Free text.
-        reference: Trusted Python source that solves the case (compiles), or None.
-        reference_line: 1-based line where the reference's text starts (the line after
-            ``reference: |``), or None without a reference.
-
-    """
-
-    suite: str
-    id: str
-    prompt: str
-    api: str
-    config: GenerationSettings
-    expect: tuple[CheckCall, ...]
-    tags: tuple[str, ...]
-    skip: str | None
-    samples: int
-    path: Path
-    line: int
-    description: str | None = None
-    reference: str | None = None
-    reference_line: int | None = None
-
-    def location(self) -> str:
-        """``file:line`` of the case, e.g. ``evals/docs.eval.yaml:12``."""
-        return f"{display_path(self.path)}:{self.line}"
-
-
-@dataclass(frozen=True)
-class EvalFile:
-    """A validated eval file."""
-
-    path: Path
-    suite: str
-    description: str | None
-    cases: tuple[Case, ...]
-
-
-@dataclass(frozen=True)
-class SpecIssue:
-    """One problem in an eval file.
-
-    Attributes:
-        path: The file.
-        line: 1-based line of the offending node, when known.
-        field: Field path such as ``cases[1].expect[0].answer_number`` ("" for the file).
-        message: What is wrong, the valid choices and the fix.
-
-    """
-
-    path: Path
-    line: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = display_path(self.path) + (f":{self.line}" if self.line else "")
-        text = f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
-        return text.replace("\n", "\n    ")
-
-
-class SpecError(Exception):
-    """An eval file that cannot be used; carries every problem found in it."""
-
-    def __init__(self, issues: list[SpecIssue]) -> None:
-        super().__init__(issues)
-        self.issues = issues
-
-    def __str__(self) -> str:
-        lines = [str(issue) for issue in self.issues]
-        paths = dict.fromkeys(display_path(i.path) for i in self.issues)
-        lines.append(f"Check the file with: harness validate {' '.join(paths)}")
-        return "\n".join(lines)
 
 
 def load_eval_file(path: Path) -> EvalFile:

@@ -15,7 +15,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel
 
-from harness.yamlload import Path_
+from harness.spec.yamlload import Path_
 
 _WANT = {"string_type": "text", "int_type": "a whole number", "float_type": "a number",
          "bool_type": "true or false", "list_type": "a list",

@@ -1,25 +1,19 @@
-"""The eval file format: pydantic models of ``*.eval.yaml`` and its JSON Schema.
+"""The eval file format: the pydantic models of ``*.eval.yaml``.
 
 The models (``extra="forbid"``, strict types) are the single description of the format:
-:mod:`harness.spec` validates files with them, and :func:`eval_schema` turns them into the
-JSON Schema committed as ``harness/schema/eval.schema.json`` (for editors), so the loader
-and the schema agree. Import these names from :mod:`harness.spec`, which re-exports them.
+:mod:`harness.spec.load` validates files with them, and :mod:`harness.spec.schema` turns them
+into the JSON Schema committed as ``harness/schema/eval.schema.json`` (for editors), so the
+loader and the schema agree.
 """
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.checks import check_json_schema
-
 Api = Literal["generate_content", "stream", "interactions", "chat"]
 APIS: tuple[str, ...] = get_args(Api)
-SCHEMA_PATH = Path(__file__).parent / "schema" / "eval.schema.json"
-
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 TAG_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Tags become pytest marks: these names would change how pytest runs the item.
@@ -104,65 +98,7 @@ class FileSpec(_Strict):
     cases: list[Any] = Field(min_length=1, description="The eval cases (at least one).")
 
 
-class _FileSchema(FileSpec):
+class FileSchemaSpec(FileSpec):
+    """The top level as the JSON Schema describes it: with every case's fields."""
+
     cases: list[CaseSpec] = Field(min_length=1, description="The eval cases (at least one).")
-
-
-def eval_schema() -> dict[str, Any]:
-    """Build the JSON Schema (draft 2020-12) of an eval file.
-
-    Generated from the pydantic models, with ``expect:`` entries described by the check
-    registry (:func:`harness.checks.check_json_schema`), so plug-in checks appear too.
-    """
-    schema = _FileSchema.model_json_schema()
-    defs = schema.setdefault("$defs", {})
-    checks = copy.deepcopy(check_json_schema())
-    for alt in checks["anyOf"]:
-        for name in alt.get("properties", {}):
-            _hoist_defs(alt, f"{name}.", defs)
-    defs["Check"] = {"description": "One check: `name`, `name: value` or `name: {args}`.",
-                     **checks}
-    for model in ("CaseSpec", "DefaultsSpec"):
-        for alt in defs[model]["properties"]["expect"]["anyOf"]:
-            if alt.get("type") == "array":
-                alt["items"] = {"$ref": "#/$defs/Check"}
-    case = defs["CaseSpec"]
-    case["required"] = ["id"]  # and a prompt, unless it is a (reserved) multi-turn case:
-    case["anyOf"] = [{"required": ["prompt"]}, {"required": ["turns"]}]
-    schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema",
-                   "title": "harness eval file",
-                   "description": "Eval cases for harness (*.eval.yaml)."})
-    return schema
-
-
-def _hoist_defs(alt: dict[str, Any], prefix: str, root: dict[str, Any]) -> None:
-    """Move a check model's own ``$defs`` to the root, renamed so checks cannot collide."""
-    found: dict[str, Any] = {}
-
-    def collect(node: Any) -> None:
-        if isinstance(node, dict):
-            for k, v in node.pop("$defs", {}).items():
-                found[k] = v
-                collect(v)
-            for v in node.values():
-                collect(v)
-        elif isinstance(node, list):
-            for v in node:
-                collect(v)
-
-    def rename(node: Any) -> None:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.removeprefix("#/$defs/") in found:
-                node["$ref"] = "#/$defs/" + prefix + ref.removeprefix("#/$defs/")
-            for v in node.values():
-                rename(v)
-        elif isinstance(node, list):
-            for v in node:
-                rename(v)
-
-    collect(alt)
-    rename(alt)
-    for k, v in found.items():
-        rename(v)
-        root[prefix + k] = v

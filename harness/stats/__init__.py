@@ -9,76 +9,11 @@ Choices (each documented where it is implemented):
 * paired comparison by (suite, case): exact McNemar with one sample, sign test on per-case pass
   fractions otherwise; effect = difference in pass rate with Newcombe's paired interval (one
   sample) or a seeded case bootstrap (more samples) (:mod:`harness.stats.paired`).
+
+Modules: ``tally`` (result records -> per-case counts), ``intervals``, ``summary`` (per-model
+figures), ``paired`` (baseline vs candidate and the gate), ``pricing`` (the price table and
+the cost of a record).
+
+May import: ``results`` (it reads result records), numpy/scipy (lazily) and pydantic; never
+google.genai, vcr or httpx2.
 """
-
-from __future__ import annotations
-
-from harness.stats.intervals import (
-    ClusteredRate,
-    bootstrap_mean_interval,
-    clustered_wilson,
-    exact_binomial_p,
-    icc_anova,
-    newcombe_paired_interval,
-    wilson_interval,
-)
-from harness.stats.paired import (
-    IMPROVED,
-    NO_SIGNIFICANT_CHANGE,
-    REGRESSED,
-    TRANSITIONS,
-    CaseTransition,
-    Comparison,
-    Exclusion,
-    GateResult,
-    Thresholds,
-    compare_models,
-    describe,
-    gate,
-)
-from harness.stats.summary import (
-    Cost,
-    ModelSummary,
-    Spread,
-    TokenStats,
-    by_model,
-    pass_at_k,
-    pass_hat_k,
-    summarize,
-    summarize_model,
-)
-from harness.stats.tally import CaseTally, case_label, tally_cases
-
-__all__ = [
-    "IMPROVED",
-    "NO_SIGNIFICANT_CHANGE",
-    "REGRESSED",
-    "TRANSITIONS",
-    "CaseTally",
-    "CaseTransition",
-    "ClusteredRate",
-    "Comparison",
-    "Cost",
-    "Exclusion",
-    "GateResult",
-    "ModelSummary",
-    "Spread",
-    "Thresholds",
-    "TokenStats",
-    "bootstrap_mean_interval",
-    "by_model",
-    "case_label",
-    "clustered_wilson",
-    "compare_models",
-    "describe",
-    "exact_binomial_p",
-    "gate",
-    "icc_anova",
-    "newcombe_paired_interval",
-    "pass_at_k",
-    "pass_hat_k",
-    "summarize",
-    "summarize_model",
-    "tally_cases",
-    "wilson_interval",
-]

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from math import comb
 from typing import Any
 
-from harness.pricing import Price
 from harness.stats.intervals import ClusteredRate, clustered_wilson
+from harness.stats.pricing import Price
 from harness.stats.tally import (
     FAIL,
     FAILED_OUTCOMES,

@@ -3,7 +3,7 @@
 `harness.transcript` hands what this module produces to the SDK's own types. This module only
 decodes and recognises: bytes to text (gzip/deflate), SSE into events, JSON into values, and says
 what a body is (generateContent response(s), an interaction or interaction events), or why it is
-none of them. Recording files are read by :mod:`harness.cassettefiles`.
+none of them. Recording files are read by :mod:`harness.cassettes.files`.
 """
 
 from __future__ import annotations

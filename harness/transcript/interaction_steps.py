@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.bodies import maybe_json
+from harness.transcript.bodies import maybe_json
 
 CONTENT_TYPES = frozenset({"text", "image", "audio", "document", "video"})
 

@@ -2,7 +2,8 @@
 
 The SDK parses responses leniently: an unknown enum value becomes a pseudo-member, and a field
 whose value does not fit its type keeps the value as it came. `harness.transcript` reads every
-such field through these, and maps the two APIs' usage fields onto :class:`harness.steps.Usage`.
+such field through these, and maps the two APIs' usage fields onto
+:class:`harness.transcript.values.Usage`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import enum
 from collections.abc import Iterable
 from typing import Any
 
-from harness.steps import Usage
+from harness.transcript.values import Usage
 
 GENERATE_USAGE = (("prompt_token_count", "prompt_tokens"),
                   ("candidates_token_count", "output_tokens"),
@@ -36,7 +37,7 @@ def dump(model: Any) -> dict[str, Any]:
 def last_usage(usages: Iterable[Any], mapping: tuple[tuple[str, str], ...]) -> Usage:
     """Return each usage field from the last of ``usages`` carrying it as an int.
 
-    ``mapping`` pairs the SDK's field names with :class:`harness.steps.Usage`'s.
+    ``mapping`` pairs the SDK's field names with :class:`harness.transcript.values.Usage`'s.
     """
     values: dict[str, int | None] = dict.fromkeys(dst for _, dst in mapping)
     for usage in usages:

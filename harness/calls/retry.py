@@ -1,0 +1,82 @@
+"""The harness's own retry policy, alike for every surface: what is retryable, and how long to wait.
+
+Bounded attempts and backoff that honours Retry-After (DESIGN.md, Decisions: Retries); the
+SDK's own retries are switched off (see :mod:`harness.calls.targets`).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.config import RetrySettings
+    from harness.spec.case import Case
+
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class IncompleteResponse(Exception):
+    """A 2xx response that ended early (a stream without a finish reason); retried."""
+
+
+def backoff(retry: RetrySettings, attempt: int, retry_after: float | None) -> float:
+    """Seconds to wait before retry number ``attempt`` (Retry-After wins, capped)."""
+    if retry_after is not None:
+        return min(retry.max_delay, max(0.0, retry_after))
+    base = retry.initial_delay * retry.multiplier ** (attempt - 1)
+    return min(retry.max_delay, base * (0.75 + random.random() / 2))  # jitter spreads retries
+
+
+def classify(exc: BaseException) -> tuple[int | None, float | None]:
+    """(status, retry_after) of an API or transport failure; (None, None) for anything else.
+
+    Transport failures (connection refused/reset, cut streams) count as status 503; a 2xx
+    whose body is broken or ends early (malformed JSON, no finish reason) counts as 502.
+    """
+    import json
+
+    import httpx2
+    from google.genai import _interactions as ierrors
+    from google.genai import errors
+
+    response = None
+    status: int | None = None
+    if isinstance(exc, IncompleteResponse | json.JSONDecodeError | errors.UnknownApiResponseError
+                  | ierrors.APIResponseValidationError):
+        return 502, None
+    if isinstance(exc, errors.APIError):
+        status, response = exc.code, exc.response
+    elif isinstance(exc, ierrors.APIStatusError):
+        status, response = exc.status_code, exc.response
+    elif isinstance(exc, ierrors.APIConnectionError | httpx2.TransportError):
+        return 503, None
+    if status is None:
+        return None, None
+    headers = getattr(response, "headers", None) or {}
+    return status, _retry_after(headers)
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None  # an HTTP date: fall back to backoff rather than parse clocks
+
+
+def describe_api_error(exc: BaseException, status: int, case: Case, model: str,
+                       attempts: int) -> str:
+    """One readable paragraph for an API failure."""
+    detail = getattr(exc, "message", None) or str(exc)
+    hint = ""
+    if status == 404:
+        hint = (f"\nIs {model!r} a model this API serves? Check --model or `models` in "
+                "[tool.harness].")
+    elif status in (401, 403):
+        hint = "\nCheck GEMINI_API_KEY."
+    return (f"API error {status} calling {case.api} for case {case.id!r} with model {model!r} "
+            f"(after {attempts} attempt{'s' if attempts != 1 else ''}): "
+            f"{type(exc).__name__}: {detail}{hint}")

@@ -1,0 +1,56 @@
+"""``api: interactions``: one ``client.interactions.create`` call (the Interactions API)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from harness.calls.surfaces.protocol import Timing
+from harness.errors import SetupError
+
+if TYPE_CHECKING:
+    from harness.spec.case import Case
+    from harness.transcript.values import Transcript
+
+
+def interaction_kwargs(case: Case) -> dict[str, Any]:
+    """``interactions.create`` arguments for a case's ``config:`` (code execution always on).
+
+    Raises:
+        SetupError: ``config.thinking.budget``, which this API does not have.
+    """
+    cfg = case.config
+    generation: dict[str, Any] = {k: v for k, v in (
+        ("temperature", cfg.temperature), ("seed", cfg.seed),
+        ("max_output_tokens", cfg.max_output_tokens)) if v is not None}
+    if cfg.thinking is not None:
+        if cfg.thinking.budget is not None:
+            raise SetupError(f"{case.location()}: case {case.id!r}: config.thinking.budget is not "
+                             "available on the Interactions API; remove it or use "
+                             "api: generate_content")
+        if cfg.thinking.include_thoughts:
+            generation["thinking_summaries"] = "auto"
+    kwargs: dict[str, Any] = {"tools": [{"type": "code_execution"}]}
+    if generation:
+        kwargs["generation_config"] = generation
+    if cfg.system_instruction is not None:
+        kwargs["system_instruction"] = cfg.system_instruction
+    return kwargs
+
+
+class Interactions:
+    """The Interactions API surface (unary)."""
+
+    name = "interactions"
+
+    def call(self, client: Any, case: Case, model: str,
+             headers: dict[str, str] | None) -> tuple[Transcript, Timing]:
+        """One ``interactions.create`` call; see :class:`~.protocol.Surface`."""
+        from harness.transcript.interactions import from_interaction
+
+        start = time.perf_counter()
+        interaction = client.interactions.create(model=model, input=case.prompt,
+                                                 extra_headers=headers,
+                                                 **interaction_kwargs(case))
+        timing = Timing(time.perf_counter() - start, None)
+        return from_interaction(interaction, latency_s=timing.latency_s), timing

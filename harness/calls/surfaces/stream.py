@@ -1,0 +1,44 @@
+"""``api: stream``: ``client.models.generate_content_stream``, every chunk read in order."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from harness.calls.retry import IncompleteResponse
+from harness.calls.surfaces.generate import generate_config
+from harness.calls.surfaces.protocol import Timing
+
+if TYPE_CHECKING:
+    from harness.spec.case import Case
+    from harness.transcript.values import Transcript
+
+
+class Stream:
+    """The streamed generateContent surface (SSE)."""
+
+    name = "stream"
+
+    def call(self, client: Any, case: Case, model: str,
+             headers: dict[str, str] | None) -> tuple[Transcript, Timing]:
+        """Read the whole stream; see :class:`~.protocol.Surface`.
+
+        Raises:
+            IncompleteResponse: the stream ended without a chunk carrying a finish reason.
+        """
+        from harness.transcript.generate import from_generate_content
+
+        start = time.perf_counter()
+        chunks: list[Any] = []
+        ttft = None
+        for chunk in client.models.generate_content_stream(
+                model=model, contents=case.prompt, config=generate_config(case, headers)):
+            if ttft is None:
+                ttft = time.perf_counter() - start
+            chunks.append(chunk)
+        timing = Timing(time.perf_counter() - start, ttft)
+        result = from_generate_content(chunks, latency_s=timing.latency_s, ttft_s=ttft)
+        if result.finish_reason is None:
+            # The API always ends a stream with a finish reason: this one was cut short.
+            raise IncompleteResponse("the stream ended without a chunk carrying a finish reason")
+        return result, timing

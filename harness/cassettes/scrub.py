@@ -1,0 +1,60 @@
+"""What is stored of an exchange: secrets, hosts and Vertex scopes scrubbed, only 2xx kept.
+
+vcrpy applies :func:`before_record_request` both before storing and before matching, so a
+scrubbed recording still matches the live request it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+SECRET_REQUEST_HEADERS = frozenset({
+    "x-goog-api-key", "authorization", "x-goog-user-project", "cookie",
+    # Vary by machine and SDK version: stored they only make re-records noisy.
+    "user-agent", "x-goog-api-client", "host", "content-length", "accept-encoding", "connection",
+})
+# Headers the harness itself sends (case id, sample) to backends that want them: never stored.
+HARNESS_HEADER_PREFIX = "x-harness-"
+KEPT_RESPONSE_HEADERS = frozenset({"content-type", "x-goog-upload-status", "x-goog-upload-url"})
+PLACEHOLDER_HOST = "https://gemini.api.invalid"
+SECRET_QUERY_PARAMS = frozenset({"key", "upload_id"})
+_VERTEX_SCOPE = re.compile(r"/projects/[^/]+/locations/[^/]+/")
+
+
+def scrub_uri(uri: str) -> str:
+    """Replace the host, drop secret query values and the Vertex project/location."""
+    parts = urlsplit(uri)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if k not in SECRET_QUERY_PARAMS])
+    path = _VERTEX_SCOPE.sub("/projects/PROJECT/locations/LOCATION/", parts.path)
+    base = urlsplit(PLACEHOLDER_HOST)
+    return urlunsplit((base.scheme, base.netloc, path, query, ""))
+
+
+def before_record_request(request: Any) -> Any:
+    """Normalise a vcrpy request for storing and for matching (vcrpy applies it to both)."""
+    request.method = request.method.upper()  # aiohttp records 'post', httpx2 'POST'
+    for name in list(request.headers):
+        low = name.lower()
+        if low in SECRET_REQUEST_HEADERS or low.startswith(HARNESS_HEADER_PREFIX):
+            del request.headers[name]
+    request.uri = scrub_uri(request.uri)
+    return request
+
+
+def before_record_response(response: dict[str, Any]) -> dict[str, Any] | None:
+    """Keep only 2xx exchanges, with a small allow-list of response headers."""
+    status = response.get("status", {}).get("code", 0)
+    if not 200 <= int(status) < 300:
+        return None  # a 429 or 5xx must never become the recording
+    headers = {}
+    for name, values in response.get("headers", {}).items():
+        if name.lower() not in KEPT_RESPONSE_HEADERS:
+            continue
+        if name.lower() == "x-goog-upload-url":
+            values = [scrub_uri(v) for v in values]
+        headers[name] = values
+    response["headers"] = headers
+    return response

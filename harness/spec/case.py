@@ -1,0 +1,100 @@
+"""The values the spec stage hands on: validated cases and eval files, and their problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.checks.api import CheckCall
+from harness.paths import display_path
+from harness.spec.models import GenerationSettings
+
+
+@dataclass(frozen=True)
+class Case:
+    """One validated case, with the file's defaults applied.
+
+    Attributes:
+        suite: The suite (file) it belongs to.
+        id: Unique, filename-safe id within the suite.
+        prompt: The user prompt.
+        api: API surface, one of :data:`APIS`.
+        config: Generation settings (defaults merged in).
+        expect: Checks to run: the defaults' first, then the case's own.
+        tags: pytest marks (defaults' first).
+        skip: None to run, else the reason it is skipped.
+        samples: Runs per model.
+        path: The eval file.
+        line: 1-based line where the case's mapping starts.
+        description: Free text.
+        reference: Trusted Python source that solves the case (compiles), or None.
+        reference_line: 1-based line where the reference's text starts (the line after
+            ``reference: |``), or None without a reference.
+
+    """
+
+    suite: str
+    id: str
+    prompt: str
+    api: str
+    config: GenerationSettings
+    expect: tuple[CheckCall, ...]
+    tags: tuple[str, ...]
+    skip: str | None
+    samples: int
+    path: Path
+    line: int
+    description: str | None = None
+    reference: str | None = None
+    reference_line: int | None = None
+
+    def location(self) -> str:
+        """``file:line`` of the case, e.g. ``evals/docs.eval.yaml:12``."""
+        return f"{display_path(self.path)}:{self.line}"
+
+
+@dataclass(frozen=True)
+class EvalFile:
+    """A validated eval file."""
+
+    path: Path
+    suite: str
+    description: str | None
+    cases: tuple[Case, ...]
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    """One problem in an eval file.
+
+    Attributes:
+        path: The file.
+        line: 1-based line of the offending node, when known.
+        field: Field path such as ``cases[1].expect[0].answer_number`` ("" for the file).
+        message: What is wrong, the valid choices and the fix.
+
+    """
+
+    path: Path
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = display_path(self.path) + (f":{self.line}" if self.line else "")
+        text = f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+        return text.replace("\n", "\n    ")
+
+
+class SpecError(Exception):
+    """An eval file that cannot be used; carries every problem found in it."""
+
+    def __init__(self, issues: list[SpecIssue]) -> None:
+        super().__init__(issues)
+        self.issues = issues
+
+    def __str__(self) -> str:
+        lines = [str(issue) for issue in self.issues]
+        paths = dict.fromkeys(display_path(i.path) for i in self.issues)
+        lines.append(f"Check the file with: harness validate {' '.join(paths)}")
+        return "\n".join(lines)

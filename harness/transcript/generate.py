@@ -1,0 +1,119 @@
+"""generateContent responses (unary, or every chunk of a stream) -> one Transcript.
+
+Wire JSON chunks are parsed with the SDK's own response path (:func:`from_chunks`), so a
+recording is read exactly as the SDK would have read it live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from harness.transcript import bodies
+from harness.transcript.bodies import TranscriptError
+from harness.transcript.sdkvalues import GENERATE_USAGE, enum_str, last_usage
+from harness.transcript.values import Step, Transcript, build_transcript, merge_adjacent_text
+
+if TYPE_CHECKING:
+    from google.genai import types
+
+
+def from_generate_content(
+    responses: Sequence[types.GenerateContentResponse] | types.GenerateContentResponse,
+    *, latency_s: float | None = None, ttft_s: float | None = None,
+) -> Transcript:
+    """Build the transcript of a generateContent response or of all chunks of its stream.
+
+    Args:
+        responses: The one response of ``generate_content``, or every chunk of
+            ``generate_content_stream`` in order (a single response is accepted too).
+        latency_s: Wall time of the call, when measured.
+        ttft_s: Time to the first chunk, when measured.
+
+    Returns:
+        Candidate 0's parts across chunks (adjacent text fragments merged); each usage field
+        from the last chunk carrying it; the last model version and finish reason seen;
+        ``error`` when the prompt was blocked or no candidate came back.
+
+    """
+    from google.genai import types
+
+    # A lone response is accepted, and a generator of chunks is read once.
+    responses = ([responses] if isinstance(responses, types.GenerateContentResponse)
+                 else list(responses))
+    steps: list[Step] = []
+    errors: list[str] = []
+    model_version = finish_reason = None
+    saw_candidate = False
+    for response in responses:
+        model_version = response.model_version or model_version
+        feedback = response.prompt_feedback
+        if feedback is not None and feedback.block_reason is not None:
+            errors.append(f"prompt blocked: {enum_str(feedback.block_reason)}"
+                          + (f" ({feedback.block_reason_message})"
+                             if feedback.block_reason_message else ""))
+        candidate = next((c for c in response.candidates or [] if not c.index), None)
+        if candidate is None:
+            continue
+        saw_candidate = True
+        finish_reason = enum_str(candidate.finish_reason) or finish_reason
+        for part in (candidate.content.parts if candidate.content else None) or []:
+            step = _part_step(part)
+            if step is not None:
+                steps.append(step)
+    if not saw_candidate and not errors:
+        errors.append("the response has no candidates" if responses else "no response at all")
+    usage = last_usage([r.usage_metadata for r in responses], GENERATE_USAGE)
+    return build_transcript(merge_adjacent_text(steps), usage=usage, model_version=model_version,
+                            finish_reason=finish_reason, latency_s=latency_s, ttft_s=ttft_s,
+                            error="; ".join(errors) or None)
+
+
+def _part_step(part: types.Part) -> Step | None:
+    thought = bool(part.thought)
+    if part.executable_code is not None:
+        code = part.executable_code
+        return Step("code", code=code.code or "", language=enum_str(code.language),
+                    thought=thought, id=code.id)
+    if part.code_execution_result is not None:
+        res = part.code_execution_result
+        # proto3 JSON omits default values: a missing outcome is OUTCOME_UNSPECIFIED and a
+        # missing output is the empty string (seen in a real Gemini 3 response).
+        return Step("result", outcome=enum_str(res.outcome) or "OUTCOME_UNSPECIFIED",
+                    output=res.output or "", thought=thought, id=res.id)
+    blob = part.inline_data
+    if blob is not None and (blob.mime_type or "").startswith("image/"):
+        return Step("image", mime_type=blob.mime_type, data=blob.data or b"", thought=thought)
+    if part.text:  # empty text parts only carry a thoughtSignature
+        return Step("thought" if thought else "text", text=part.text, thought=thought)
+    return None
+
+
+def from_chunks(chunks: list[Any], source: str, **timing: float | None) -> Transcript:
+    """Build the transcript of generateContent chunks given as wire JSON.
+
+    Raises:
+        TranscriptError: a chunk is not an object, or not a response the SDK accepts.
+    """
+    from google.genai import types
+
+    responses, errors = [], []
+    for i, chunk in enumerate(chunks):
+        if (message := bodies.api_error(chunk)) is not None:  # an error sent mid-stream
+            errors.append(f"chunk {i}: {message}")
+            continue
+        if not isinstance(chunk, dict):
+            raise TranscriptError(f"{source}: chunk {i} is {bodies.describe(chunk)}, "
+                                  "expected an object")
+        try:  # the SDK's own path for a response body (it also drops unknown fields)
+            responses.append(types.GenerateContentResponse._from_response(response=chunk,
+                                                                          kwargs={}))
+        except (TypeError, ValueError) as exc:
+            raise TranscriptError(f"{source}: chunk {i} is not a GenerateContentResponse the "
+                                  f"SDK accepts: {' '.join(str(exc).split())[:300]}") from None
+    transcript = from_generate_content(responses, **timing)
+    if errors:
+        transcript = replace(transcript, error="; ".join(
+            e for e in (transcript.error if responses else None, *errors) if e))
+    return transcript
