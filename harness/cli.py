@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,9 +107,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 print(f"{label} ({len(items)}): " + ", ".join(map(str, items[:20]))
                       + (" ..." if len(items) > 20 else ""))
     ok, reasons = run.gate()
-    print("gate: " + ("passed" if ok else "FAILED"))
+    # With --json, stdout is the JSON document alone: the gate's words go to stderr.
+    out = sys.stderr if args.json else sys.stdout
+    print("gate: " + ("passed" if ok else "FAILED"), file=out)
     for reason in reasons:
-        print(f"  - {reason}")
+        print(f"  - {reason}", file=out)
     return 1 if args.gate and not ok else 0
 
 
@@ -179,7 +182,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``harness`` console script."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        code = int(args.func(args))
+        sys.stdout.flush()  # inside the try: a closed pipe often shows only at the flush
+    except BrokenPipeError:
+        # The reader went away (`harness schema | head`): not an error worth a traceback.
+        # Point stdout at /dev/null so the interpreter's own flush at exit stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a killed pipeline member
+    return code
 
 
 if __name__ == "__main__":

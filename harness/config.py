@@ -5,6 +5,7 @@ The plugin and the CLI both build a :class:`Settings` here, so they read configu
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -95,6 +96,7 @@ class Settings:
             out = replace(out, models=tuple(dict.fromkeys(models)))
         if baseline is not None:
             out = replace(out, baseline=baseline)
+            out.check_baseline("--baseline")
         if target is not None:
             out = replace(out, target=target)
         if samples is not None:
@@ -115,6 +117,20 @@ class Settings:
     def _abs(self, p: str | Path) -> Path:
         path = Path(p)
         return path if path.is_absolute() else self.root / path
+
+    def check_baseline(self, source: str) -> None:
+        """Raise ConfigError when the baseline is not one of the models (a typo gates nothing).
+
+        Args:
+            source: Where the baseline was set, for the message (``--baseline``, a file).
+        """
+        if self.baseline is None or not self.models or self.baseline in self.models:
+            return
+        near = difflib.get_close_matches(self.baseline, self.models, n=1)
+        hint = f" Did you mean {near[0]!r}?" if near else ""
+        raise ConfigError(f"{source}: baseline {self.baseline!r} is not one of the models this "
+                          f"run uses ({', '.join(self.models)}).{hint} Set it to one of them, "
+                          "or add it to --model / `models` in [tool.harness].")
 
     def check(self) -> None:
         """Raise ConfigError for settings that cannot work."""
@@ -161,4 +177,5 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
         settings.check()
     except ConfigError as exc:
         raise ConfigError(f"{path}: [tool.harness]: {exc}") from None
+    settings.check_baseline(f"{path}: [tool.harness]")
     return settings

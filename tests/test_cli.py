@@ -97,3 +97,26 @@ def test_transcript_of_a_cassette_restores_stored_figures(capsys):
     import hashlib
     raw = base64.b64decode(image["data"])
     assert raw.startswith(b"\x89PNG") and hashlib.sha256(raw).hexdigest() == image["sha256"]
+
+
+def test_compare_json_prints_json_alone(tmp_path, capsys, monkeypatch):
+    from harness.report.synthetic import synthetic_run
+
+    monkeypatch.chdir(tmp_path)  # no pyproject here: default settings
+    synthetic_run(tmp_path / "reports", "run-a", cases=6)
+    synthetic_run(tmp_path / "reports", "run-b", cases=6, seed=8)
+    assert main(["compare", "reports/run-a", "reports/run-b", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert isinstance(json.loads(captured.out), dict)  # nothing after the document
+    assert captured.err.startswith("gate: ")
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    # `harness schema | head -c 10`, with the reader gone before anything is written.
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "schema"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

@@ -63,3 +63,26 @@ def test_no_models_says_where_to_set_them(pytester):
     result = pytester.runpytest_subprocess("x.eval.yaml")
     out = result.stdout.str()
     assert "no models to run" in out and "--model NAME" in out and "[tool.harness]" in out
+
+
+def test_a_baseline_that_is_not_a_model_is_a_usage_error(tmp_path):
+    s = load_settings(write(tmp_path, '[tool.harness]\nmodels = ["sim-oracle", "sim-retry"]\n'
+                                      'baseline = "sim-oracle"\n'))
+    with pytest.raises(ConfigError) as err:
+        s.with_overrides(baseline="sim-orcale")
+    message = str(err.value)
+    assert message.startswith("--baseline: baseline 'sim-orcale' is not one of the models")
+    assert "(sim-oracle, sim-retry)" in message and "Did you mean 'sim-oracle'?" in message
+    # A baseline given with the models it belongs to is fine.
+    assert s.with_overrides(models=["x", "y"], baseline="y").baseline == "y"
+    with pytest.raises(ConfigError, match=r"pyproject.toml: \[tool.harness\]: baseline 'b'"):
+        load_settings(write(tmp_path, '[tool.harness]\nmodels = ["a"]\nbaseline = "b"\n'))
+
+
+def test_a_mistyped_baseline_stops_pytest_with_the_models(pytester):
+    pytester.makepyprojecttoml('[tool.harness]\nmodels = ["sim-oracle", "sim-retry"]\n'
+                               'target = "sim"\n')
+    result = pytester.runpytest("--baseline", "sim-orcale", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*baseline 'sim-orcale' is not one of the models this run uses "
+                                 "(sim-oracle, sim-retry). Did you mean 'sim-oracle'?*"])
