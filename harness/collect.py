@@ -122,12 +122,26 @@ class EvalFile(pytest.File):
                 for k in range(1, samples + 1):
                     param = model if samples == 1 else f"{model}#{k}"
                     item = EvalItem.from_parent(self, name=f"{case.id}[{param}]", case=case,
-                                                model=model, sample=k, samples=samples)
+                                                model=model, sample=k, samples=samples,
+                                                nodeid=self._item_id(case.id, param))
                     for tag in case.tags:
                         item.add_marker(tag)
                     if case.skip is not None:
                         item.add_marker(pytest.mark.skip(reason=case.skip))
                     yield item
+
+
+    def _item_id(self, case_id: str, param: str) -> Any:
+        """The item's structured node id on pytest >= 9.2 (None: let pytest build the string).
+
+        pytest 9.2 compares structured ids: name ``case`` with params ``model#k``, as it reads
+        them back from its cache. Built from the whole name, they would never match, and
+        ``--lf``, ``--ff`` and ``--sw`` would rerun everything.
+        """
+        parent_id = getattr(self, "id", None)
+        if parent_id is None or not hasattr(parent_id, "with_params"):
+            return None
+        return parent_id.child(case_id).with_params(param)
 
 
 class EvalItem(pytest.Item):
