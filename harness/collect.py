@@ -181,7 +181,8 @@ class EvalItem(pytest.Item):
             # The reference first: a broken ground truth should stop before tokens are spent.
             self.reference_output = self._reference_output(runtime)
             with recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
-                                        self.rerecord_command()) as rec:
+                                        self.rerecord_command(),
+                                        root=runtime.settings.cassette_dir) as rec:
                 self.transcript = run_case(
                     self.case, self.model, endpoint=runtime.endpoint(rec.replaying),
                     recording=rec, retry=runtime.settings.retry, sample=self.sample)

@@ -154,7 +154,13 @@ def test_replay_needs_no_server(project, stub, monkeypatch):
 
 
 def test_cassette_is_scrubbed(project, stub, monkeypatch):
+    # What a `kill -9` mid-recording leaves behind; the next recording run removes it.
+    stale = project.path / "cassettes/gemini/demo/primes/sim-oracle/.1.recording-999999999.yaml"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("interactions: []\n")
     record(project, stub, monkeypatch, "-k", "primes and sim-oracle and not stream")
+    assert not stale.exists()
+    assert ".*.recording-*.yaml" in (project.path / "cassettes/.gitignore").read_text()
     text = (project.path / "cassettes/gemini/demo/primes/sim-oracle/1.yaml").read_text()
     assert "x-goog-api-key" not in text.lower()
     assert "127.0.0.1" not in text  # hosts are a fixed placeholder: re-records diff cleanly

@@ -11,6 +11,7 @@ differs (:mod:`~harness.cassettes.misses`).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +23,38 @@ from harness.cassettes.misses import describe_miss
 from harness.cassettes.paths import is_replay
 from harness.cassettes.scrub import before_record_request, before_record_response
 from harness.errors import CassetteError
-from harness.paths import display_path
+from harness.paths import display_path, sweep_stale
 
 METADATA_KEY = "harness"
+# A recording in progress is `.<k>.recording-<pid>.yaml` beside its cassette (blobs are found
+# from the cassette's path). The cassette root's .gitignore keeps such files out of commits,
+# and the next recording run removes those whose process died (a kill -9 mid-recording).
+TEMP_GLOB = ".*.recording-*.yaml"
+_TEMP_NAME = re.compile(r"^\..*\.recording-(?P<pid>[0-9]+)\.yaml$")
+GITIGNORE = ("# written by harness: recordings in progress (never commit them)\n"
+             f"{TEMP_GLOB}\n")
+_prepared: set[Path] = set()
+
+
+def prepare_root(root: Path) -> list[Path]:
+    """Once per process and cassette root: add its .gitignore, sweep stale recordings.
+
+    Returns:
+        The stale temporary files removed.
+    """
+    if root in _prepared:
+        return []
+    _prepared.add(root)
+    root.mkdir(parents=True, exist_ok=True)
+    ignore = root / ".gitignore"
+    try:
+        current = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
+        if TEMP_GLOB not in current.splitlines():
+            ignore.write_text(current + ("\n" if current and not current.endswith("\n") else "")
+                              + GITIGNORE, encoding="utf-8")
+    except OSError:
+        pass  # a read-only checkout still records; only the ignore rule is missing
+    return sweep_stale(root.rglob(TEMP_GLOB), _TEMP_NAME)
 
 
 def make_vcr(pytestconfig: Any | None = None) -> Any:
@@ -77,8 +107,8 @@ class Recording:
 
 
 @contextmanager
-def use_cassette(my_vcr: Any, path: Path, record_mode: str,
-                 rerecord_hint: str) -> Iterator[Recording]:
+def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, *,
+                 root: Path | None = None) -> Iterator[Recording]:
     """Open the item's cassette for replay or for a safe recording.
 
     Args:
@@ -86,6 +116,8 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
         path: The final cassette path.
         record_mode: pytest-recording's ``--record-mode`` value.
         rerecord_hint: The command that records this item (for error messages).
+        root: The cassette root (``cassette_dir``): recording prepares it once
+            (:func:`prepare_root`).
 
     Raises:
         CassetteError: replaying without a cassette, or a request that matches nothing.
@@ -124,6 +156,8 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str,
             replay.TRANSPORT.cassette = None
         return
 
+    if root is not None:
+        prepare_root(root)
     tmp = path.with_name(f".{path.stem}.recording-{os.getpid()}.yaml")
     tmp.parent.mkdir(parents=True, exist_ok=True)
     tmp.unlink(missing_ok=True)

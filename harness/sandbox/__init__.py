@@ -28,6 +28,6 @@ side), ``zygote`` (worker main), ``supervise`` (one run: deadline, caps, kill), 
 ``figures`` (capture and PNG validation), ``outcome`` (Gemini outcome mapping), ``cli``
 (``harness exec``).
 
-May import: the standard library and its own modules only (it is a leaf: the simulator and
-``cassettes.reference`` use it, and it knows nothing of them).
+May import: the standard library, its own modules and ``harness.paths`` only (it is a leaf:
+the simulator and ``cassettes.reference`` use it, and it knows nothing of them).
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from harness.paths import sweep_stale
 from harness.sandbox import protocol
 from harness.sandbox.api import DEFAULT_TIMEOUT_S, OUTPUT_CAP_BYTES, ExecResult, SandboxError
 from harness.sandbox.figures import validate_png
@@ -34,6 +36,20 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 _CHILD_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "MPLBACKEND", "PYTHONHASHSEED",
               "PYTHONDONTWRITEBYTECODE", *_THREAD_VARS)
 _ANSWER_MARGIN_S = 30.0  # kill + cleanup + figure transfer after the deadline
+# A zygote's home is harness-zygote-<supervisor pid>-*: one left by a killed run is removed
+# when the next pool starts (a live supervisor's is never touched).
+_HOME_PREFIX = "harness-zygote-"
+_STALE_HOME = re.compile(rf"^{_HOME_PREFIX}(?P<pid>[0-9]+)-")
+_swept_homes = False
+
+
+def sweep_stale_homes() -> list[Path]:
+    """Remove zygote homes of supervisors that died (once per process)."""
+    global _swept_homes
+    if _swept_homes:
+        return []
+    _swept_homes = True
+    return sweep_stale(Path(tempfile.gettempdir()).iterdir(), _STALE_HOME)
 
 
 def _harness_root() -> str:
@@ -60,7 +76,8 @@ class _Worker:
     """One zygote process and its socket."""
 
     def __init__(self, python: str, config: dict[str, Any], start_timeout: float) -> None:
-        self.home = tempfile.mkdtemp(prefix="harness-zygote-")
+        sweep_stale_homes()
+        self.home = tempfile.mkdtemp(prefix=f"{_HOME_PREFIX}{os.getpid()}-")
         self.log_path = os.path.join(self.home, "zygote.log")
         ours, theirs = socket.socketpair()
         config = {**config, "exclude": [*config.get("exclude", []), self.home]}
