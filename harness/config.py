@@ -48,6 +48,7 @@ class HarnessTable(BaseModel):
     samples: int | None = Field(None, ge=1)
     cassette_dir: str = "cassettes"
     report_dir: str = "reports"
+    keep_runs: int = Field(20, ge=0)
     retry: RetrySettings = Field(default_factory=RetrySettings)  # type: ignore[arg-type]
     alpha: float = Field(0.05, gt=0, lt=1)
     gate: GateMode = "off"
@@ -66,6 +67,7 @@ class Settings:
         samples: Overrides every case's ``samples`` when set.
         cassette_dir: Root of ``<target>/<suite>/<case>/<model>/<k>.yaml``.
         report_dir: Where ``<run-id>/`` report directories go.
+        keep_runs: How many run directories to keep (the newest; 0 keeps all); history stays.
         retry: Retry policy while recording.
         alpha: Significance level of the paired comparison.
         gate: ``off``: pytest's exit code as usual; ``on``: also fail when the regression
@@ -81,6 +83,7 @@ class Settings:
     samples: int | None = None
     cassette_dir: Path = Path("cassettes")
     report_dir: Path = Path("reports")
+    keep_runs: int = 20
     retry: RetrySettings = field(default_factory=RetrySettings)  # type: ignore[arg-type]
     alpha: float = 0.05
     gate: str = "off"
@@ -171,8 +174,8 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
     settings = Settings(
         root=root, models=tuple(parsed.models), baseline=parsed.baseline, target=parsed.target,
         samples=parsed.samples, cassette_dir=root / parsed.cassette_dir,
-        report_dir=root / parsed.report_dir, retry=parsed.retry, alpha=parsed.alpha,
-        gate=parsed.gate, prices=prices)
+        report_dir=root / parsed.report_dir, keep_runs=parsed.keep_runs, retry=parsed.retry,
+        alpha=parsed.alpha, gate=parsed.gate, prices=prices)
     try:
         settings.check()
     except ConfigError as exc:

@@ -37,7 +37,7 @@ def finish_run(run_dir: Path, run_id: str, settings: Settings, *,
     from harness.report.markdown import append_step_summary
     from harness.report.summary import summary_json
     from harness.report.write import write_reports
-    from harness.results.records import read_results
+    from harness.results.records import prune_runs, read_results
     from harness.stats.tally import dedupe_items
 
     records = dedupe_items(read_results(run_dir))
@@ -49,6 +49,7 @@ def finish_run(run_dir: Path, run_id: str, settings: Settings, *,
     paths = write_reports(run_dir, records, summary, history=read_history(history_path),
                           run_id=run_id)
     append_step_summary(paths["markdown"].read_text(encoding="utf-8"))
+    prune_runs(settings.report_dir, settings.keep_runs, current=run_id)
     return RunEnd(summary, paths, append_to_history)
 
 

@@ -52,3 +52,27 @@ def test_a_cassette_root_ignores_and_sweeps_recordings_in_progress(tmp_path: Pat
         return check.returncode == 0
 
     assert ignored(mine) and not ignored(cassette)  # `git add cassettes/` skips only the first
+
+
+def test_old_runs_are_pruned_and_reports_are_readable(tmp_path: Path) -> None:
+    from harness.report.synthetic import synthetic_run
+    from harness.results.records import prune_runs
+
+    reports = tmp_path / "reports"
+    runs = [f"20261201-1200{i:02d}-00a{i}" for i in range(5)]
+    for run in runs:
+        (reports / run).mkdir(parents=True)
+    (reports / "history.jsonl").write_text("")
+    (reports / "README.md").write_text("kept")
+    (reports / "notes-20261201").mkdir()  # not a run id: never touched
+    removed = prune_runs(reports, keep=2, current=runs[0])  # the current run always stays
+    assert [p.name for p in removed] == runs[1:3]
+    assert sorted(p.name for p in reports.iterdir()) == sorted(
+        [runs[0], runs[3], runs[4], "history.jsonl", "README.md", "notes-20261201"])
+    assert prune_runs(reports, keep=0, current=runs[0]) == []  # 0 keeps every run
+
+    synthetic_run(reports, "20261201-130000-0b00", cases=2)
+    from harness.report.write import render_run
+
+    paths = render_run(reports / "20261201-130000-0b00")
+    assert paths and all(p.stat().st_mode & 0o777 == 0o644 for p in paths.values())

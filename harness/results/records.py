@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +24,34 @@ from harness.transcript.values import Transcript
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 
 
+_RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
+
+
 def new_run_id() -> str:
     """Sortable and unique: ``20261121-104512-3fa9``."""
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def prune_runs(report_dir: Path, keep: int, current: str) -> list[Path]:
+    """Remove all but the newest ``keep`` run directories (0 keeps every run).
+
+    Only directories named like a run id are touched: ``history.jsonl``, ``latest``, a
+    README and anything else in the report directory stay, and so does the current run.
+
+    Returns:
+        The run directories removed, oldest first.
+    """
+    if keep <= 0:
+        return []
+    runs = sorted(p for p in report_dir.iterdir()
+                  if _RUN_ID.match(p.name) and p.is_dir() and not p.is_symlink())
+    removed = []
+    for run in runs[:-keep]:
+        if run.name == current:
+            continue
+        shutil.rmtree(run, ignore_errors=True)
+        removed.append(run)
+    return removed
 
 
 def make_record(*, item: dict[str, Any], verdict: str, transcript: Transcript | None,
