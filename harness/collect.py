@@ -169,8 +169,12 @@ class EvalItem(pytest.Item):
                         self.case.location(), display_path(self.cassette, self.config.rootpath))
 
     def rerecord_command(self) -> str:
-        """The exact command that records this item."""
-        return f"pytest {shlex.quote(self.nodeid)} --record-mode=rewrite"
+        """The exact command that records this item, and what recording it needs."""
+        command = f"pytest {shlex.quote(self.nodeid)} --record-mode=rewrite"
+        target = self.config.stash[runtime_key].settings.target
+        if target == "sim":
+            return command + " (records the bundled simulator: no key needed)"
+        return command + " (needs GEMINI_API_KEY)"
 
     def setup(self) -> None:
         """Call the model through the item's cassette (failures here are ERRORs)."""

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-TARGETS = ("gemini", "vertex", "sim")
-IMPLEMENTED_TARGETS = ("gemini", "sim")
+TARGETS = ("gemini", "sim")  # what works now; offered by --target and [tool.harness] target
+PLANNED_TARGETS = ("vertex",)  # refused with a "not built yet" message until they land
 
 
 GateMode = Literal["off", "on", "only"]
@@ -63,7 +63,7 @@ class Settings:
         root: The directory relative paths are resolved against (pytest's rootdir).
         models: Model names every case runs against.
         baseline: The model others are compared with (reports; later issues).
-        target: Backend: ``gemini`` now; ``vertex`` and ``sim`` later.
+        target: Backend: ``gemini`` (the Gemini API) or ``sim`` (the bundled simulator).
         samples: Overrides every case's ``samples`` when set.
         cassette_dir: Root of ``<target>/<suite>/<case>/<model>/<k>.yaml``.
         report_dir: Where ``<run-id>/`` report directories go.
@@ -139,6 +139,10 @@ class Settings:
         """Raise ConfigError for settings that cannot work."""
         if self.gate not in GATE_MODES:
             raise ConfigError(f"unknown gate mode {self.gate!r}; valid: " + ", ".join(GATE_MODES))
+        if self.target in PLANNED_TARGETS:
+            raise ConfigError(f"target {self.target!r} is not built yet (Vertex AI is planned); "
+                              "available targets: " + ", ".join(TARGETS)
+                              + " (set `target` in [tool.harness] or --target)")
         if self.target not in TARGETS:
             raise ConfigError(f"unknown target {self.target!r}; valid targets: "
                               + ", ".join(TARGETS)

@@ -23,8 +23,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--baseline", default=None, metavar="NAME",
                     help="model the others are compared with")
     group.addoption("--target", default=None, choices=TARGETS,
-                    help="backend: gemini (Gemini API) or sim (the bundled simulator); "
-                         "vertex later")
+                    help="backend: gemini (Gemini API) or sim (the bundled simulator)")
     group.addoption("--samples", type=int, default=None, metavar="N",
                     help="samples per case and model (overrides the eval files)")
     group.addoption("--harness-cassette-dir", default=None, metavar="DIR",

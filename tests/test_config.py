@@ -34,7 +34,7 @@ def test_overrides_replace_and_validate(tmp_path):
 
 @pytest.mark.parametrize(("body", "fragments"), [
     ('[tool.harness]\nmodles = ["x"]\n', ["modles", "Valid keys:", "models"]),
-    ('[tool.harness]\ntarget = "openai"\n', ["unknown target 'openai'", "gemini, vertex, sim"]),
+    ('[tool.harness]\ntarget = "openai"\n', ["unknown target 'openai'", "gemini, sim"]),
     ('[tool.harness]\nsamples = 0\n', ["samples", "greater than or equal to 1"]),
     ('[tool.harness]\ngate = "maybe"\n', ["gate"]),
     ('[tool.harness.prices]\n"m" = {input = -1, output = 2}\n', ["prices"]),
@@ -86,3 +86,11 @@ def test_a_mistyped_baseline_stops_pytest_with_the_models(pytester):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*baseline 'sim-orcale' is not one of the models this run uses "
                                  "(sim-oracle, sim-retry). Did you mean 'sim-oracle'?*"])
+
+
+def test_vertex_is_refused_until_it_is_built(tmp_path, pytester):
+    with pytest.raises(ConfigError, match=r"target 'vertex' is not built yet.*gemini, sim"):
+        load_settings(write(tmp_path, '[tool.harness]\ntarget = "vertex"\n'))
+    result = pytester.runpytest("--target", "vertex", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--target: invalid choice: 'vertex'*"])

@@ -185,7 +185,17 @@ def test_missing_cassette_is_an_error_with_the_record_command(project):
     out = result.stdout.str()
     assert "not a model failure" in out
     assert "does not exist" in out
-    assert "pytest 'evals/demo.eval.yaml::primes[sim-oracle]' --record-mode=rewrite" in out
+    assert ("pytest 'evals/demo.eval.yaml::primes[sim-oracle]' --record-mode=rewrite "
+            "(needs GEMINI_API_KEY)") in out
+
+
+def test_a_missing_sim_cassette_asks_for_no_key(project):
+    project.makefile(".toml", pyproject=PYPROJECT + 'target = "sim"\n')
+    result = project.runpytest_subprocess("evals", "-k", "primes and sim-oracle and not stream")
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert "(records the bundled simulator: no key needed)" in out
+    assert "GEMINI_API_KEY" not in out
 
 
 def test_edited_prompt_is_an_error_that_names_the_difference(project, stub, monkeypatch):

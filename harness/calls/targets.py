@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from harness.config import IMPLEMENTED_TARGETS
+from harness.config import TARGETS
 from harness.errors import SetupError
 
 API_VERSION = "v1beta"  # the SDK defaults to v1 for the Gemini API; set it explicitly (Decisions)
@@ -57,9 +57,9 @@ def make_client(endpoint: Endpoint) -> Any:
         SetupError: an unsupported target, or recording the Gemini API without a key.
     """
     target, recording = endpoint.target, endpoint.recording
-    if target not in IMPLEMENTED_TARGETS:
+    if target not in TARGETS:
         raise SetupError(f"target {target!r} is not supported yet (available: "
-                         + ", ".join(IMPLEMENTED_TARGETS) + "); run with --target gemini")
+                         + ", ".join(TARGETS) + "); run with --target gemini")
     if not recording:
         key: str | None = REPLAY_KEY
     elif target == "sim":
@@ -89,5 +89,8 @@ def make_client(endpoint: Endpoint) -> Any:
             options.base_url = REPLAY_BASE_URL
         elif endpoint.base_url is not None:
             options.base_url = endpoint.base_url
-        _clients[cache_key] = genai.Client(api_key=key, http_options=options)
+        # vertexai=False: the target decides the backend. Left unset, the SDK would read
+        # GOOGLE_GENAI_USE_VERTEXAI / GOOGLE_GENAI_USE_ENTERPRISE and silently send Gemini
+        # API traffic to Vertex AI.
+        _clients[cache_key] = genai.Client(vertexai=False, api_key=key, http_options=options)
     return _clients[cache_key]

@@ -130,7 +130,7 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, 
         if not path.exists():
             raise CassetteError(
                 f"no cassette for this item: {display_path(path)} does not exist.\n"
-                f"To record it (needs GEMINI_API_KEY): {rerecord_hint}")
+                f"To record it: {rerecord_hint}")
         from pytest_recording.network import blocking_context
 
         from harness.cassettes import replay
