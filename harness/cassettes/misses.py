@@ -72,8 +72,33 @@ def json_differences(old: Any, new: Any, where: str = "") -> list[str]:
                 out.extend(json_differences(old[i], new[i], sub))
         return out
     if old != new:
-        return [f"{where or '(body)'}: recorded {_show(old)}, now {_show(new)}"]
+        if isinstance(old, str) and isinstance(new, str):
+            shown_old, shown_new = _show_around_difference(old, new)
+        else:
+            shown_old, shown_new = _show(old), _show(new)
+        return [f"{where or '(body)'}: recorded {shown_old}, now {shown_new}"]
     return []
+
+
+def _show_around_difference(old: str, new: str, context: int = 30) -> tuple[str, str]:
+    """Both strings cut to a window around their first difference.
+
+    An edit late in a long prompt stays visible instead of hiding behind a shared prefix.
+    """
+    if len(json.dumps(old, ensure_ascii=False)) <= 80 and len(
+            json.dumps(new, ensure_ascii=False)) <= 80:
+        return _show(old), _show(new)
+    first = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+                 min(len(old), len(new)))
+    start = max(0, first - context)
+
+    def window(text: str) -> str:
+        part = text[start:first + context]
+        shown = json.dumps(part, ensure_ascii=False)[1:-1]
+        return (f'"{"..." if start else ""}{shown}'
+                f'{"..." if first + context < len(text) else ""}"')
+
+    return window(old), window(new)
 
 
 def _show(value: Any, limit: int = 80) -> str:
