@@ -58,7 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp)
         write_project(path, n)
-        faulty = {**env, "HARNESS_SIM_FAULTS": f"rate={rate},seed=7,retry_after=0,latency=0.05"}
+        faulty = {**env, "HARNESS_SIM_FAULTS": f"rate={rate},seed=7,retry_after=0,delay=0.05"}
         _, rec_s = pytest(path, "--record-mode=rewrite", env=faulty)
         recorded = records(path)
         verdicts = Counter(r["verdict"] for r in recorded)

@@ -189,9 +189,11 @@ def test_rate_driven_faults_through_the_server() -> None:
 
 
 def test_fault_spec_parsing() -> None:
-    cfg = FaultConfig.parse("rate=0.4, 429=0.1, seed=7, latency=0.2, retry_after=3")
+    cfg = FaultConfig.parse("rate=0.4, 429=0.1, seed=7, delay=0.2, retry_after=3")
     assert cfg.rates["429"] == 0.1 and cfg.rates["500"] == pytest.approx(0.05)
     assert (cfg.seed, cfg.latency_s, cfg.retry_after_s) == (7, 0.2, 3)
+    # latency=R is the latency kind's rate, as every KIND=R is (delay= sets the seconds)
+    assert FaultConfig.parse("latency=0.5").rates == {"latency": 0.5}
     assert FaultConfig.parse("503@2").force == ("503", 2)
     assert FaultConfig.parse("reset").force == ("reset", None)
     assert FaultConfig.from_env({}) is None

@@ -138,6 +138,9 @@ def test_cli_parser_and_fault_options() -> None:
                               "429=0.2", "--seed", "5"])
     faults = fault_config(args)
     assert faults is not None and faults.rates["429"] == 0.2 and faults.seed == 5
+    # --fault reads the grammar of $HARNESS_SIM_FAULTS: the same text means the same faults
+    for spec in ("latency=0.5", "latency=0.2,delay=0.7,seed=3", "503@2"):
+        assert fault_config(parser.parse_args(["sim", "--fault", spec])) == FaultConfig.parse(spec)
     assert fault_config(parser.parse_args(["sim"])) is None
     with pytest.raises(SystemExit):
         parser.parse_args(["sim", "--fault", "teapot=1"])

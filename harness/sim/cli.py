@@ -19,15 +19,13 @@ from harness.sim.server import DEFAULT_HOST
 HELP = "run the bundled Gemini-compatible simulator (sim-* models) for recording without Google"
 
 
-def _fault_item(value: str) -> tuple[str, float]:
-    kind, eq, rate = value.partition("=")
-    if not eq or kind not in FAULT_KINDS:
-        raise argparse.ArgumentTypeError(f"expected KIND=RATE with KIND one of "
-                                         f"{', '.join(FAULT_KINDS)}, got {value!r}")
+def _fault_spec(value: str) -> str:
+    """A ``--fault`` value, checked with the grammar of $HARNESS_SIM_FAULTS."""
     try:
-        return kind, float(rate)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{rate!r} is not a number") from None
+        FaultConfig.parse(value)
+    except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -40,13 +38,15 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--fault-rate", type=float, default=None, metavar="R",
                         help="probability that a model call fails, spread evenly over the "
                              f"fault kinds ({', '.join(FAULT_KINDS)})")
-    parser.add_argument("--fault", type=_fault_item, action="append", default=[],
-                        metavar="KIND=RATE", help="probability of one fault kind (repeatable)")
-    parser.add_argument("--seed", type=int, default=0, help="fault seed (default 0)")
-    parser.add_argument("--latency", type=float, default=1.0, metavar="S",
-                        help="seconds a `latency` fault adds (default %(default)s)")
-    parser.add_argument("--retry-after", type=int, default=1, metavar="S",
-                        help="Retry-After seconds of a 429 (default %(default)s)")
+    parser.add_argument("--fault", type=_fault_spec, action="append", default=[],
+                        metavar="SPEC",
+                        help="faults in the grammar of $" + ENV_VAR + " (repeatable), e.g. "
+                             "'429=0.1', 'latency=0.2,delay=0.5' or '503@1'")
+    parser.add_argument("--seed", type=int, default=None, help="fault seed (default 0)")
+    parser.add_argument("--delay", type=float, default=None, metavar="S",
+                        help="seconds a `latency` fault adds (default 1.0; `delay=` in SPEC)")
+    parser.add_argument("--retry-after", type=int, default=None, metavar="S",
+                        help="Retry-After seconds of a 429 (default 1)")
     parser.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE_S, metavar="S",
                         help="the deadline sim-timeout runs into (default %(default)s)")
     parser.add_argument("--log-level", default="warning",
@@ -67,10 +67,12 @@ def fault_config(args: argparse.Namespace) -> FaultConfig | None:
     """The faults the options ask for (None: none given, so $HARNESS_SIM_FAULTS applies)."""
     if args.fault_rate is None and not args.fault:
         return None
-    base = FaultConfig.uniform(args.fault_rate) if args.fault_rate is not None else FaultConfig()
-    rates = {**base.rates, **dict(args.fault)}
-    return FaultConfig(rates=rates, seed=args.seed, latency_s=args.latency,
-                       retry_after_s=args.retry_after)
+    items = ([f"rate={args.fault_rate}"] if args.fault_rate is not None else []) + args.fault
+    for key, value in (("seed", args.seed), ("delay", args.delay),
+                       ("retry_after", args.retry_after)):
+        if value is not None:  # the flags are spellings of the same grammar's settings
+            items.append(f"{key}={value}")
+    return FaultConfig.parse(",".join(items))
 
 
 def banner(base_url: str, cases: int, faults: FaultConfig | None) -> str:

@@ -102,11 +102,13 @@ class FaultConfig:
 
     @classmethod
     def parse(cls, spec: str) -> FaultConfig:
-        """Parse ``"rate=0.3,seed=7"``, ``"429=0.1,reset=0.05,latency=0.5"`` or ``"503@2"``.
+        """Parse ``"rate=0.3,seed=7"``, ``"429=0.1,latency=0.2,delay=0.5"`` or ``"503@2"``.
 
-        Items, comma-separated: ``KIND=RATE``; ``rate=R`` (spread over every kind);
-        ``seed=N``; ``latency=SECONDS``; ``retry_after=SECONDS``; ``KIND@N`` (force KIND on
-        the first N attempts of every model call; ``KIND`` alone: on every attempt).
+        The one grammar of ``$HARNESS_SIM_FAULTS`` and of ``harness sim --fault``. Items,
+        comma-separated: ``KIND=RATE`` (``latency=0.2`` too: a rate, like every kind);
+        ``rate=R`` (spread over every kind); ``seed=N``; ``delay=SECONDS`` (what a latency
+        fault adds); ``retry_after=SECONDS``; ``KIND@N`` (force KIND on the first N attempts of
+        every model call; ``KIND`` alone: on every attempt).
 
         Raises:
             FaultSpecError: an unknown key or kind, or a value that is not a number.
@@ -131,7 +133,7 @@ class FaultConfig:
                 rates.update({k: number / len(FAULT_KINDS) for k in FAULT_KINDS})
             elif key == "seed":
                 opts["seed"] = int(number)
-            elif key == "latency":
+            elif key == "delay":
                 opts["latency_s"] = number
             elif key == "retry_after":
                 opts["retry_after_s"] = int(number)
@@ -139,7 +141,7 @@ class FaultConfig:
                 rates[key] = number
             else:
                 raise FaultSpecError(f"unknown fault setting {key!r}; use KIND=RATE (kinds: "
-                                     f"{', '.join(FAULT_KINDS)}), rate=, seed=, latency=, "
+                                     f"{', '.join(FAULT_KINDS)}), rate=, seed=, delay=, "
                                      "retry_after= or KIND@N")
         return cls(rates=rates, **opts)
 
