@@ -21,6 +21,7 @@ from harness.checks.api import CheckContext, CheckResult
 from harness.config import Settings
 from harness.errors import HarnessError
 from harness.paths import display_path
+from harness.redact import redact
 from harness.results.records import make_record
 from harness.results.verdict import ItemInfo, render_error, render_failure
 from harness.spec.case import Case, SpecError, SpecIssue
@@ -194,7 +195,7 @@ class EvalItem(pytest.Item):
             self.infra_error = exc
         if self.infra_error is not None:  # outside `except`: no chained traceback is shown
             err = self.infra_error
-            pytest.fail(render_error(err.kind, self.info, str(err)), pytrace=False)
+            pytest.fail(redact(render_error(err.kind, self.info, str(err))), pytrace=False)
 
     def _reference_output(self, runtime: Runtime) -> str | None:
         """The reference's output: computed when recording, read from disk in replay."""
@@ -225,10 +226,11 @@ class EvalItem(pytest.Item):
         # JUnit XML (--junitxml) carries these as <property> elements, one per check.
         self.user_properties.extend(
             (f"check {r.label or r.name}", "passed" if r.passed
-             else f"failed: expected {r.expected}; actual {r.actual}")
+             else redact(f"failed: expected {r.expected}; actual {r.actual}"))
             for r in self.check_results)
         if not all(r.passed for r in self.check_results):
-            raise EvalFailure(render_failure(self.info, self.check_results, self.transcript))
+            raise EvalFailure(redact(render_failure(self.info, self.check_results,
+                                                    self.transcript)))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str | Any:

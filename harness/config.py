@@ -53,6 +53,7 @@ class HarnessTable(BaseModel):
     alpha: float = Field(0.05, gt=0, lt=1)
     gate: GateMode = "off"
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+    secret_env: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Settings:
             gate fails; ``only``: the gate (and infrastructure ERRORs) alone decide the exit
             code, eval FAILs are still shown.
         prices: USD per 1M tokens by model (validated by ``harness.stats.pricing``).
+        secret_env: Variables whose values are secrets besides the API key variables:
+            replaced wherever the harness writes or logs (:mod:`harness.redact`).
     """
 
     root: Path
@@ -88,6 +91,7 @@ class Settings:
     alpha: float = 0.05
     gate: str = "off"
     prices: dict[str, Any] = field(default_factory=dict)
+    secret_env: tuple[str, ...] = ()
 
     def with_overrides(self, *, models: list[str] | None = None, baseline: str | None = None,
                        target: str | None = None, samples: int | None = None,
@@ -179,7 +183,8 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
         root=root, models=tuple(parsed.models), baseline=parsed.baseline, target=parsed.target,
         samples=parsed.samples, cassette_dir=root / parsed.cassette_dir,
         report_dir=root / parsed.report_dir, keep_runs=parsed.keep_runs, retry=parsed.retry,
-        alpha=parsed.alpha, gate=parsed.gate, prices=prices)
+        alpha=parsed.alpha, gate=parsed.gate, prices=prices,
+        secret_env=tuple(parsed.secret_env))
     try:
         settings.check()
     except ConfigError as exc:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from harness import redact
 from harness.config import GATE_MODES, TARGETS, ConfigError, load_settings
 from harness.paths import display_path
 
@@ -55,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
             gate=config.getoption("--harness-gate"))
     except ConfigError as exc:
         raise pytest.UsageError(f"harness: {exc}") from None
+    redact.configure(settings.secret_env)
+    redact.install_log_redaction()
     record_mode = config.getoption("--record-mode", default=None) or "none"
     config.stash[runtime_key] = Runtime(settings=settings, record_mode=record_mode,
                                         pytestconfig=config)

@@ -147,6 +147,19 @@ def test_record_then_replay_offline_gives_same_verdicts(project, stub, monkeypat
             assert SECRET.encode() not in path.read_bytes(), path
 
 
+def test_a_key_echoed_by_the_server_is_written_nowhere(project, stub, monkeypatch):
+    # A gateway URL with the key in its path: the 404 echoes the path in its message, which
+    # becomes the item's ERROR (printed, in results.jsonl, in the reports).
+    monkeypatch.setattr(stub, "url", f"{stub.url.rstrip('/')}/{SECRET}/")
+    result = record(project, stub, monkeypatch, "-k", "primes and sim-oracle and not stream")
+    result.assert_outcomes(errors=1)
+    assert SECRET not in result.stdout.str() + result.stderr.str()
+    assert "REDACTED" in result.stdout.str()
+    for path in project.path.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
 def test_replay_needs_no_server(project, stub, monkeypatch):
     record(project, stub, monkeypatch).assert_outcomes(passed=3, failed=3)
     monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", "http://127.0.0.1:9")  # nothing listens

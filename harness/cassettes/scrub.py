@@ -10,6 +10,8 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from harness.redact import redact, redact_bytes
+
 SECRET_REQUEST_HEADERS = frozenset({
     "x-goog-api-key", "authorization", "x-goog-user-project", "cookie",
     # Vary by machine and SDK version: stored they only make re-records noisy.
@@ -23,8 +25,21 @@ SECRET_QUERY_PARAMS = frozenset({"key", "upload_id"})
 _VERTEX_SCOPE = re.compile(r"/projects/[^/]+/locations/[^/]+/")
 
 
+# A secret parameter wherever it hides: after ?, & or ; (plain, percent-encoded, or encoded
+# twice), even inside another parameter's value, as in `alt=sse?key=K`: the SDK appends
+# `?alt=sse` to a base URL that already has a query.
+_SECRET_PARAM = re.compile(
+    r"(?:[?&;]|%3F|%26|%3B|%253F|%2526)(?:" + "|".join(sorted(SECRET_QUERY_PARAMS))
+    + r")(?:=|%3D|%253D)[^&#;]*", re.IGNORECASE)
+
+
 def scrub_uri(uri: str) -> str:
-    """Replace the host, drop secret query values and the Vertex project/location."""
+    """Replace the host, drop secret query values and the Vertex project/location.
+
+    Secret parameters are removed however the URL is formed (see ``_SECRET_PARAM``), and
+    every known secret value (:mod:`harness.redact`) is replaced wherever it appears.
+    """
+    uri = redact(_SECRET_PARAM.sub("", uri))
     parts = urlsplit(uri)
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if k not in SECRET_QUERY_PARAMS])
@@ -40,7 +55,13 @@ def before_record_request(request: Any) -> Any:
         low = name.lower()
         if low in SECRET_REQUEST_HEADERS or low.startswith(HARNESS_HEADER_PREFIX):
             del request.headers[name]
+        elif isinstance(request.headers[name], str):
+            request.headers[name] = redact(request.headers[name])
     request.uri = scrub_uri(request.uri)
+    if isinstance(request.body, bytes):
+        request.body = redact_bytes(request.body)
+    elif isinstance(request.body, str):
+        request.body = redact(request.body)
     return request
 
 
@@ -55,6 +76,11 @@ def before_record_response(response: dict[str, Any]) -> dict[str, Any] | None:
             continue
         if name.lower() == "x-goog-upload-url":
             values = [scrub_uri(v) for v in values]
-        headers[name] = values
+        headers[name] = [redact(v) if isinstance(v, str) else v for v in values]
     response["headers"] = headers
+    body = response.get("body", {})
+    if isinstance(body.get("string"), bytes):
+        body["string"] = redact_bytes(body["string"])
+    elif isinstance(body.get("string"), str):
+        body["string"] = redact(body["string"])
     return response

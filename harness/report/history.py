@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness.redact import redact
+
 HISTORY_KEYS = ("run_id", "time", "model", "model_version", "pass_rate", "ci_low", "ci_high",
                 "items")
 
@@ -79,7 +81,7 @@ def append_history(path: Path, summary: Mapping[str, Any], run_id: str, time: st
         text = "".join(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
                        for line in lines)
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(redact(text))
     return lines
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.redact import redact
 from harness.report.history import read_history
 from harness.report.markdown import append_step_summary, render_markdown
 from harness.report.panels import Limits
@@ -23,7 +24,7 @@ def _write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            fh.write(redact(text))
         os.chmod(tmp, 0o644)  # mkstemp makes 0600: reports are for everyone who reads the run
         os.replace(tmp, path)
     except BaseException:

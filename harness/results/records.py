@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checks.api import CheckResult
+from harness.redact import redact
 from harness.transcript.values import Transcript
 
 _EXT = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
@@ -109,7 +110,7 @@ class ResultsWriter:
         if self._fh is None:
             self._fh = self.results_path.open("a", encoding="utf-8")
             self._point_latest()
-        self._fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        self._fh.write(redact(json.dumps(record, ensure_ascii=False, sort_keys=True)) + "\n")
         self._fh.flush()  # a crashed run still leaves every finished item on disk
         self.count += 1
 

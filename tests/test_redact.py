@@ -1,0 +1,56 @@
+"""Known secret values never reach what the harness writes or logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from harness import redact
+from harness.cassettes.scrub import scrub_uri
+
+KEY = "AIzaSy-test-secret-0123456789"
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    return KEY
+
+
+@pytest.mark.parametrize("uri", [
+    # the SDK appends ?alt=sse to a base URL that already has a query: one malformed query
+    "https://gw.example/v1beta/models/m:streamGenerateContent?alt=sse?key=K9xYz",
+    "https://gw.example/v1beta/models/m:generateContent?key=K9xYz&alt=json",
+    "https://gw.example/v1beta/models/m:generateContent?alt=json&KEY=K9xYz",
+    "https://gw.example/v1beta/models/m:generateContent?alt=sse%3Fkey%3DK9xYz",
+    "https://gw.example/v1beta/models/m:generateContent?next=a%26key%253DK9xYz",
+    "https://gw.example/upload/v1beta/files?upload_id=K9xYz&upload_protocol=resumable",
+    "https://gw.example/v1beta/models/m:generateContent;key=K9xYz",
+])
+def test_secret_parameters_are_scrubbed_however_the_url_is_formed(uri: str) -> None:
+    scrubbed = scrub_uri(uri)
+    assert "K9xYz" not in scrubbed, scrubbed
+    assert scrubbed.startswith("https://gemini.api.invalid/")
+
+
+def test_known_secret_values_are_replaced_wherever_they_are(
+        key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert scrub_uri(f"https://gw.example/{key}/v1beta/models/m:generateContent") == (
+        "https://gemini.api.invalid/REDACTED/v1beta/models/m:generateContent")
+    monkeypatch.setenv("MY_TOKEN", "tok-1234567890")
+    monkeypatch.setenv("SHORT", "1")
+    redact.configure(["MY_TOKEN", "SHORT"])
+    try:
+        text = f"key {key}, token tok-1234567890, count 1"
+        assert redact.redact(text) == "key REDACTED, token REDACTED, count 1"
+        assert redact.redact_bytes(text.encode()) == b"key REDACTED, token REDACTED, count 1"
+    finally:
+        redact.configure(())
+
+
+def test_log_lines_are_redacted(key: str, caplog: pytest.LogCaptureFixture) -> None:
+    redact.install_log_redaction()
+    with caplog.at_level(logging.DEBUG, logger="httpx2"):
+        logging.getLogger("httpx2").debug("HTTP Request: POST %s", f"https://gw/?key={key}")
+    assert key not in caplog.text and "REDACTED" in caplog.text
