@@ -93,7 +93,7 @@ class EvalFile(pytest.File):
         runtime = self.config.stash[runtime_key]
         settings = runtime.settings
         try:
-            spec = load_eval_file(self.path)
+            spec = load_eval_file(self.path, self.config.rootpath)
         except SpecError as exc:
             # An item, not a collection error: pytest stops the whole session on collection
             # errors, and a bad file must not keep the other files from running.

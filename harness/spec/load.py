@@ -40,6 +40,7 @@ from harness.spec.models import (
     FileSpec,
     GenerationSettings,
 )
+from harness.spec.source import SourceError, read_eval_text
 from harness.spec.yamlload import LoadedYaml, Path_, format_path, load_yaml
 
 _RESERVED_FIELDS = {
@@ -51,11 +52,13 @@ _CASE_KEYS = tuple(CaseSpec.model_fields)
 
 
 
-def load_eval_file(path: Path) -> EvalFile:
+def load_eval_file(path: Path, root: Path | None = None) -> EvalFile:
     """Read and validate one eval file.
 
     Args:
         path: The ``*.eval.yaml`` file.
+        root: The project root (default: the working directory): see
+            :mod:`harness.spec.source` for what is refused before parsing.
 
     Returns:
         The file's cases, with the file's defaults applied.
@@ -68,10 +71,9 @@ def load_eval_file(path: Path) -> EvalFile:
     """
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else f"it is not UTF-8 text ({exc})"
-        raise SpecError([SpecIssue(path, None, "", f"cannot read the file: {reason}")]) from None
+        text = read_eval_text(path, root)
+    except SourceError as exc:
+        raise SpecError([SpecIssue(path, None, "", str(exc))]) from None
     try:
         doc = load_yaml(text)
     except yaml.YAMLError as exc:
