@@ -143,9 +143,9 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, 
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CassetteError(f"{display_path(path)} is not a readable cassette ({first}).\n"
                                 f"To record it again: {rerecord_hint}") from None
-        if not cas.data:  # vcrpy treats an unreadable file as empty: say so plainly
-            raise CassetteError(f"{display_path(path)} holds no recorded exchanges (it is empty or "
-                                f"not a readable cassette).\nTo record it again: {rerecord_hint}")
+        if not cas.data:  # vcrpy drops what the filters refuse and reads junk as empty
+            raise CassetteError(f"{display_path(path)} {_why_empty(path)}.\n"
+                                f"To record it again: {rerecord_hint}")
         replay.TRANSPORT.cassette = cas
         try:
             with blocking_context(allowed_hosts=None):
@@ -174,3 +174,21 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, 
         os.replace(tmp, path)
 
 
+
+
+def _why_empty(path: Path) -> str:
+    """Why a cassette gave vcrpy nothing to replay (read again, only on this error path)."""
+    import yaml
+
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return "is not a readable cassette"
+    items = data.get("interactions") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        return "holds no recorded exchanges (it is empty or not a cassette)"
+    statuses = sorted({str(((i.get("response") or {}).get("status") or {}).get("code", "?"))
+                       for i in items if isinstance(i, dict)})
+    return (f"holds only non-2xx exchanges (status {', '.join(statuses)}): a recording keeps "
+            "successful responses only, so this file was edited or written by another tool")
