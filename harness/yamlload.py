@@ -138,7 +138,7 @@ def load_yaml(text: str) -> LoadedYaml:
         yaml.YAMLError: the text is not valid YAML (the caller turns it into a spec issue).
 
     """
-    root = yaml.compose(text, Loader=_core_schema(_Loader))
+    root = yaml.compose(text, Loader=core_schema(_Loader))
     out = LoadedYaml()
     if root is not None:
         out.data = _Builder(out).build(root, ())
@@ -146,8 +146,11 @@ def load_yaml(text: str) -> LoadedYaml:
 
 
 @functools.cache
-def _core_schema(base: Any) -> Any:
-    """``base`` (a PyYAML loader class) with YAML 1.2 core-schema ints and floats."""
+def core_schema(base: Any) -> Any:
+    """``base`` (a PyYAML loader or dumper class) with YAML 1.2 core-schema ints and floats.
+
+    A dumper made so quotes the strings that YAML 1.2 would read as numbers (``"1e3"``).
+    """
     loader: Any = type(f"Core{base.__name__}", (base,), {})
     loader.yaml_implicit_resolvers = {
         first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
