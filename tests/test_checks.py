@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,8 @@ from harness.checks.api import (
 )
 from harness.checks.registry import CheckParseError, all_checks, get, parse_check
 from harness.checks.schema import check_json_schema
+from harness.results.records import ResultsWriter, make_record, read_results
+from harness.spec.yamlload import YamlFloat
 from harness.transcript.values import Step, Transcript, Usage, build_transcript
 
 BUILTINS = {
@@ -250,6 +254,84 @@ def test_answer_number_reads_only_the_final_answer() -> None:
     assert run({"output_number": 5000}, t).passed
 
 
+# --- exact numbers ---------------------------------------------------------------------------
+
+BIG = 2**100  # 1267650600228229401496703205376; 2**100 + 1 is the same float
+
+
+@pytest.mark.parametrize(("entry", "answer", "passed"), [
+    ({"answer_number": BIG}, f"It is {BIG}.", True),
+    ({"answer_number": BIG}, f"It is {BIG + 1}.", False),
+    ({"answer_number": BIG + 1}, f"It is {BIG}.", False),
+    ({"answer_number": {"value": BIG, "tolerance": 1}}, f"It is {BIG + 1:,}.", True),
+    ({"answer_number": 10**40 + 1}, f"**{10**40 + 1:,}**", True),
+    ({"answer_number": 10**40 + 1}, "1e40", False),
+    ({"answer_number": 10**40}, "1e40", True),
+    ({"answer_number": YamlFloat("0.3")}, "0.30000000000000004", False),
+    ({"answer_number": {"value": YamlFloat("0.3"), "tolerance": YamlFloat("1e-9")}},
+     "0.30000000000000004", True),
+    ({"answer_number": {"value": YamlFloat("0.3"), "tolerance": YamlFloat("1e-17")}},
+     "0.30000000000000004", False),
+    ({"answer_number": {"value": YamlFloat("1.0"), "tolerance": YamlFloat("0.1")}},
+     "1.1", True),  # as floats 1.1 - 1.0 > 0.1
+    ({"answer_number": YamlFloat("-0.0")}, "0", True),
+    ({"answer_number": 0}, "-0.0", True),
+    ({"answer_number": YamlFloat(".5")}, "0.5", True),
+    ({"answer_number": YamlFloat("1E3")}, "1,000", True),
+    ({"answer_number": YamlFloat("2.5")}, "$2.50", True),
+    ({"answer_number": YamlFloat("0.1")}, "0.1000000000000000055511151231257827", False),
+])
+def test_answer_number_is_exact(entry: Any, answer: str, passed: bool) -> None:
+    res = run(entry, build_transcript([text(answer)]))
+    assert res.error is None and res.passed is passed, res
+
+
+def test_output_number_is_exact() -> None:
+    t = build_transcript([code("print(2**100 + 1)"), result(f"{BIG + 1}\n"), text("Done.")])
+    assert not run({"output_number": BIG}, t).passed
+    assert run({"output_number": BIG + 1}, t).passed
+
+
+def test_numbers_show_as_written() -> None:
+    res = run({"answer_number": BIG}, build_transcript([text(f"It is {BIG + 1}.")]))
+    assert res.label == f"answer_number: {BIG}"
+    assert res.expected == f"a number equal to {BIG} (tolerance 0) in the final answer"
+    assert res.actual == f"numbers in the answer: {BIG + 1}"
+    res = run({"answer_number": {"value": YamlFloat("0.3"), "tolerance": YamlFloat("1e-9")}},
+              build_transcript([text("0.1 + 0.2 = 0.30000000000000004, about 3.0e-1")]))
+    assert res.label == "answer_number: 0.3 (tolerance: 1e-9)"
+    assert res.expected == "a number equal to 0.3 (tolerance 1e-9) in the final answer"
+    assert res.actual == "numbers in the answer: 0.1, 0.2, 0.30000000000000004, 3.0e-1"
+    res = run({"output_number": {"value": YamlFloat("2.50"),
+                                 "tolerance": YamlFloat("0.000000001")}}, OK)
+    assert res.label == "output_number: 2.50 (tolerance: 0.000000001)"
+    assert "(tolerance 0.000000001)" in res.expected
+
+
+def test_from_reference_is_exact() -> None:
+    ctx = CheckContext(build_transcript([text(f"{BIG + 1}")]), reference_output=f"{BIG}\n")
+    res = parse_check({"answer_number": "from_reference"}).run(ctx)
+    assert not res.passed
+    assert res.expected == (f"a number equal to the reference's answer, {BIG} (tolerance 0) "
+                            "in the final answer")
+
+
+def test_big_numbers_round_trip_through_results(tmp_path: Path) -> None:
+    t = build_transcript([code("print(2**100)"), result(f"{BIG}\n"), text(f"{BIG + 1}")])
+    checks = [run({"answer_number": BIG}, t), run({"output_number": BIG}, t)]
+    record = make_record(item={"case": "c", "model": "m"}, verdict="fail", transcript=t,
+                         checks=checks, error=None)
+    writer = ResultsWriter(tmp_path)
+    writer.write(record)
+    writer.close()
+    (back,) = read_results(writer.run_dir)
+    assert [c["label"] for c in back["checks"]] == [f"answer_number: {BIG}",
+                                                    f"output_number: {BIG}"]
+    assert str(BIG) in back["checks"][0]["expected"]
+    assert back["checks"][0]["actual"] == f"numbers in the answer: {BIG + 1}"
+    assert back["checks"] == record["checks"] == [c.to_json() for c in checks]
+
+
 def test_regex_is_multiline_search() -> None:
     t = build_transcript([code("print('a'); print(5117)"), result("a\n5117\n"), text("ok")])
     assert run({"output_regex": "^5117$"}, t).passed
@@ -271,13 +353,13 @@ def test_null_value_is_the_bare_form() -> None:
 
 def test_short_form() -> None:
     call = parse_check({"answer_number": 5117})
-    assert call.args.model_dump() == {"value": 5117.0, "tolerance": 0.0}
+    assert call.args.model_dump() == {"value": 5117, "tolerance": 0}
     assert call.label == "answer_number: 5117"
 
 
 def test_keyword_form() -> None:
     call = parse_check({"answer_number": {"value": 5117, "tolerance": 0.5}})
-    assert call.args.model_dump() == {"value": 5117.0, "tolerance": 0.5}
+    assert call.args.model_dump() == {"value": 5117, "tolerance": Decimal("0.5")}
     assert call.label == "answer_number: 5117 (tolerance: 0.5)"
 
 

@@ -18,6 +18,7 @@ from harness.spec.case import EvalFile, SpecError
 from harness.spec.load import load_eval_file
 from harness.spec.models import CaseSpec, DefaultsSpec, FileSpec, GenerationSettings
 from harness.spec.schema import SCHEMA_PATH, eval_schema
+from harness.spec.yamlload import core_schema, load_yaml
 
 VALIDATOR = Draft202012Validator(eval_schema())
 
@@ -50,6 +51,18 @@ GOOD = [
           print(sum(p for p in range(2, 230) if all(p % d for d in range(2, p))))
       - {id: b, prompt: p, skip: true, api: interactions, description: null}
     """,
+    # YAML 1.2 numbers, as editors read them.
+    """
+    defaults: {config: {temperature: .5, top_p: 1E-1, max_output_tokens: 1e3, seed: +1}}
+    cases:
+      - id: a
+        prompt: p
+        samples: 2.0
+        expect:
+          - answer_number: {value: 0.1, tolerance: 1e-9}
+          - answer_number: 1267650600228229401496703205376
+          - output_number: {value: -0.0, tolerance: .5}
+    """,
     # The reserved fields are in the schema (editors complete them) even though loading
     # them reports "not supported yet" (`reference:` is supported: it loads).
     """
@@ -79,6 +92,10 @@ BAD = [
     "cases: [{id: a, prompt: p, api: streem}]",
     "cases: [{id: a, prompt: p, config: {temperature: hot}}]",
     "cases: [{id: a, prompt: p, config: {temperature: 3}}]",
+    "cases: [{id: a, prompt: p, config: {max_output_tokens: 1_000}}]",
+    "cases: [{id: a, prompt: p, config: {max_output_tokens: 1.5}}]",
+    "cases: [{id: a, prompt: p, expect: [{answer_number: {value: 1, tolerance: -1e-9}}]}]",
+    "cases: [{id: a, prompt: p, expect: [{answer_number: '1e3'}]}]",
     "cases: [{id: a, prompt: p, config: {thinking: {budget: -2}}}]",
     "cases: [{id: a, prompt: p, tags: [slow test]}]",
     "cases: [{id: a, prompt: p, tags: [skip]}]",
@@ -97,7 +114,16 @@ BAD = [
 
 
 def _doc(text: str) -> Any:
-    return yaml.safe_load(textwrap.dedent(text))
+    # As editors read it: YAML 1.2 (PyYAML's safe_load reads `1e-9` as text).
+    return load_yaml(textwrap.dedent(text)).data
+
+
+# Writes documents the way YAML 1.2 reads them back: the strings "1e3" and "0E0" are quoted.
+DUMPER = core_schema(yaml.SafeDumper)
+
+
+def _dump(doc: Any) -> str:
+    return yaml.dump(doc, Dumper=DUMPER, allow_unicode=True)
 
 
 def test_committed_schema_is_current() -> None:
@@ -132,7 +158,7 @@ def test_bad_documents_do_not_validate(text: str) -> None:
     assert not VALIDATOR.is_valid(_doc(text))
 
 
-@pytest.mark.parametrize("text", [*GOOD[:2], *BAD])
+@pytest.mark.parametrize("text", [*GOOD[:3], *BAD])
 def test_loader_agrees_with_the_schema(tmp_path: Path, text: str) -> None:
     path = tmp_path / "x.eval.yaml"
     path.write_text(textwrap.dedent(text))
@@ -218,7 +244,7 @@ def _load(path: Path) -> EvalFile | None:
 @given(doc=document)
 def test_random_documents_load_or_raise_spec_error(tmp_path: Path, doc: Any) -> None:
     path = tmp_path / "fuzz.eval.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    path.write_text(_dump(doc))
     if _load(path) is not None:  # whatever the loader accepts, the schema accepts too
         assert VALIDATOR.is_valid(json.loads(json.dumps(doc))), doc
 
@@ -238,7 +264,7 @@ def test_random_text_loads_or_raises_spec_error(tmp_path: Path, text: str) -> No
 @given(doc=documents(wild=False))
 def test_valid_documents_load_and_validate(tmp_path: Path, doc: Any) -> None:
     path = tmp_path / "fuzz.eval.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    path.write_text(_dump(doc))
     loaded = load_eval_file(path)
     assert [c.id for c in loaded.cases] == [c["id"] for c in doc["cases"]]
     assert VALIDATOR.is_valid(doc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,87 @@ def test_anchors_and_merge_keys(tmp_path: Path) -> None:
 def test_yaml_1_1_dates_stay_text(tmp_path: Path) -> None:
     f = load_eval_file(write(tmp_path, "cases:\n  - id: 2024-01-01\n    prompt: p\n"))
     assert f.cases[0].id == "2024-01-01"
+
+
+NUMBERS = """
+    defaults:
+      config: {temperature: .5, top_p: 1E-1, seed: +1, max_output_tokens: 1e3}
+      samples: 2.0
+    cases:
+      - id: a
+        prompt: p
+        config: {thinking: {budget: -1.0}}
+        expect:
+          - answer_number: 1267650600228229401496703205376
+          - answer_number: {value: 0.1, tolerance: 1e-9}
+          - answer_number: {value: .5, tolerance: 0.000000001}
+          - answer_number: 1E3
+          - answer_number: -0.0
+          - answer_number: 2.50
+          - answer_number: +1
+          - answer_number: 017
+          - output_number: {value: 10000000000000000000000000000000000000001, tolerance: 0}
+"""
+
+
+@pytest.mark.parametrize("python_loader", [False, True])
+def test_yaml_1_2_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          python_loader: bool) -> None:
+    if python_loader:
+        monkeypatch.setattr(yamlload, "_Loader", yaml.SafeLoader)
+    (case,) = load_eval_file(write(tmp_path, NUMBERS)).cases
+    assert (case.config.temperature, case.config.top_p, case.config.seed,
+            case.config.max_output_tokens, case.samples) == (0.5, 0.1, 1, 1000, 2)
+    assert case.config.thinking == ThinkingSettings(budget=-1)
+    args = [c.args.model_dump() for c in case.expect]
+    assert args == [
+        {"value": 2**100, "tolerance": 0},
+        {"value": Decimal("0.1"), "tolerance": Decimal("1e-9")},
+        {"value": Decimal("0.5"), "tolerance": Decimal("1e-9")},
+        {"value": 1000, "tolerance": 0},
+        {"value": 0, "tolerance": 0},
+        {"value": Decimal("2.5"), "tolerance": 0},
+        {"value": 1, "tolerance": 0},
+        {"value": 17, "tolerance": 0},  # YAML 1.2: not octal 15
+        {"value": 10**40 + 1, "tolerance": 0, "run": "any"},
+    ]
+    assert not any(isinstance(v, float) for a in args for v in a.values())
+    assert type(args[0]["value"]) is int and type(args[-1]["value"]) is int
+    # Exact: the decimal one tenth, not the float nearest to it.
+    assert args[1]["value"] != Decimal.from_float(0.1)
+    # Labels show numbers as the file writes them.
+    assert [c.label for c in case.expect] == [
+        "answer_number: 1267650600228229401496703205376",
+        "answer_number: 0.1 (tolerance: 1e-9)",
+        "answer_number: .5 (tolerance: 0.000000001)",
+        "answer_number: 1E3",
+        "answer_number: -0.0",
+        "answer_number: 2.50",
+        "answer_number: 1",
+        "answer_number: 17",
+        "output_number: 10000000000000000000000000000000000000001",
+    ]
+
+
+@pytest.mark.parametrize(("text", "field", "fragment"), [
+    # YAML 1.2 reads these as text, not YAML 1.1's 1000 and 90.
+    ("config: {max_output_tokens: 1_000}", "cases[0].config.max_output_tokens",
+     "expected a whole number, got '1_000' (text): write it without `_` (1000)"),
+    ("config: {temperature: '0.5'}", "cases[0].config.temperature",
+     "expected a number, got '0.5' (text): remove the quotes"),
+    ("expect: [{answer_number: '1:30'}]", "cases[0].expect[0].answer_number", "valid number"),
+    ("expect: [{answer_number: 1:30}]", "cases[0].expect[0].answer_number", "valid number"),
+    ("expect: [{answer_number: .inf}]", "cases[0].expect[0].answer_number", "finite number"),
+    ("config: {max_output_tokens: 1.5e0}", "cases[0].config.max_output_tokens",
+     "expected a whole number, got 1.5e0 (a number)"),
+    ("expect: [{answer_number: {value: 1, tolerance: -1e-9}}]",
+     "cases[0].expect[0].answer_number.tolerance", "greater than or equal to 0"),
+])
+def test_yaml_1_2_numbers_refused(tmp_path: Path, text: str, field: str, fragment: str) -> None:
+    with pytest.raises(SpecError) as info:
+        load_eval_file(write(tmp_path, f"cases:\n  - id: a\n    prompt: p\n    {text}\n"))
+    (issue,) = info.value.issues
+    assert issue.field == field and fragment in issue.message, issue
 
 
 def test_bom_and_crlf(tmp_path: Path) -> None:

@@ -182,7 +182,7 @@ def _why_empty(path: Path) -> str:
 
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return "is not a readable cassette"
     items = data.get("interactions") if isinstance(data, dict) else None

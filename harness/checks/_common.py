@@ -5,19 +5,21 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
+from harness.checks.numbers import Exact, exact_number, format_number, integral
 from harness.transcript.values import CodeRun, Transcript
 
 Outcome = Literal["OUTCOME_OK", "OUTCOME_FAILED", "OUTCOME_DEADLINE_EXCEEDED"]
 RunChoice = Literal["any", "last"]
-
-
-def _integral(value: Any) -> Any:
-    # The JSON Schema type "integer" accepts 5.0, so the parser must too (YAML `n: 5.0`).
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def _valid_regex(pattern: str) -> str:
@@ -28,12 +30,37 @@ def _valid_regex(pattern: str) -> str:
     return pattern
 
 
-Count = Annotated[int, Field(ge=1), BeforeValidator(_integral)]
-TokenLimit = Annotated[int, Field(ge=0), BeforeValidator(_integral)]
-Number = Annotated[float, Field(allow_inf_nan=False)]
+def _number(value: Any) -> Exact:
+    try:
+        return exact_number(value)
+    except TypeError:
+        raise PydanticCustomError("number_type", "Input should be a valid number") from None
+    except ValueError:
+        raise PydanticCustomError("finite_number", "Input should be a finite number") from None
+
+
+def _non_negative(value: Exact) -> Exact:
+    if value < 0:
+        raise PydanticCustomError("greater_than_equal",
+                                  "Input should be greater than or equal to 0")
+    return value
+
+
+def _json_number(value: Exact) -> int | str:
+    # JSON output never goes through float: ints stay ints, others keep their written text.
+    return value if isinstance(value, int) else format_number(value)
+
+
+_EXACT = (PlainValidator(_number, json_schema_input_type=float),
+          PlainSerializer(_json_number, when_used="json"))
+Count = Annotated[int, Field(ge=1), BeforeValidator(integral)]
+TokenLimit = Annotated[int, Field(ge=0), BeforeValidator(integral)]
+# Exact numbers (int, Decimal, Fraction; see harness.checks.numbers), never floats.
+Number = Annotated[Exact, *_EXACT, WithJsonSchema({"type": "number"})]
 # `from_reference`: the last number the case's reference code printed (its ground truth).
 NumberOrReference = Number | Literal["from_reference"]
-Tolerance = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Tolerance = Annotated[Exact, *_EXACT, AfterValidator(_non_negative),
+                      WithJsonSchema({"type": "number", "minimum": 0})]
 Text = Annotated[str, Field(min_length=1)]
 Pattern = Annotated[str, Field(min_length=1, json_schema_extra={"format": "regex"}),
                     AfterValidator(_valid_regex)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
@@ -53,7 +55,11 @@ def _is_choice(annotation: Any) -> bool:
 
 
 def format_value(value: Any, *, quote: bool = True) -> str:
-    """Show a check argument as a label does: YAML-like booleans, numbers without ``.0``.
+    """Show a check argument as a label does: YAML-like booleans, numbers as written.
+
+    Numbers come out exact and as the eval file spells them (``1e-9``, ``2.50``, all the
+    digits of ``1267650600228229401496703205376``), see
+    :func:`~harness.checks.numbers.format_number`.
 
     Args:
         value: The argument's value.
@@ -67,8 +73,8 @@ def format_value(value: Any, *, quote: bool = True) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
-    if isinstance(value, float):
-        return format_number(value)
+    if isinstance(value, int | float | Decimal | Fraction):
+        return clip(format_number(value), 60)
     if isinstance(value, str):
         return clip(repr(value), 60) if quote else value
     if isinstance(value, list | tuple | frozenset | set):

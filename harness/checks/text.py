@@ -27,12 +27,15 @@ from harness.checks._common import (
     thought_note,
 )
 from harness.checks.api import CheckArgs, CheckContext, Judgement, check
-from harness.checks.numbers import find_numbers, format_number
+from harness.checks.numbers import Exact, find_numbers, format_number, number_matcher
 from harness.transcript.values import Transcript
 
 _MAX_NUMBERS_SHOWN = 12
-_VALUE_DESCRIPTION = ("The expected number, or `from_reference`: the last number the case's "
-                      "`reference:` code printed.")
+_VALUE_DESCRIPTION = ("The expected number, compared exactly (integers at any size, decimals "
+                      "as written: 0.1 is one tenth), or `from_reference`: the last number the "
+                      "case's `reference:` code printed.")
+_TOLERANCE_DESCRIPTION = ("Largest allowed absolute difference, exact (YAML 1.2 numbers such as "
+                          "`1e-9` or `.5` work).")
 _MAX_RUNS_SHOWN = 3
 
 
@@ -57,7 +60,7 @@ class OutputNumberArgs(CheckArgs):
     """Arguments of the output_number check."""
 
     value: NumberOrReference = Field(description=_VALUE_DESCRIPTION)
-    tolerance: Tolerance = Field(0.0, description="Largest allowed absolute difference.")
+    tolerance: Tolerance = Field(0, description=_TOLERANCE_DESCRIPTION)
     run: RunChoice = Field("any", description=RUN_DESCRIPTION)
 
 
@@ -78,18 +81,18 @@ class AnswerNumberArgs(CheckArgs):
     """Arguments of the answer_number check."""
 
     value: NumberOrReference = Field(description=_VALUE_DESCRIPTION)
-    tolerance: Tolerance = Field(0.0, description="Largest allowed absolute difference.")
+    tolerance: Tolerance = Field(0, description=_TOLERANCE_DESCRIPTION)
 
 
 # --- shared judging --------------------------------------------------------------------------
 
-def _number_goal(value: float, tolerance: float, from_reference: bool = False) -> str:
+def _number_goal(value: Exact, tolerance: Exact, from_reference: bool = False) -> str:
     source = "the reference's answer, " if from_reference else ""
     return (f"a number equal to {source}{format_number(value)} "
             f"(tolerance {format_number(tolerance)})")
 
 
-def _expected(ctx: CheckContext, value: float | str) -> float:
+def _expected(ctx: CheckContext, value: Exact | str) -> Exact:
     """The expected number: the given one, or the last number the reference printed."""
     if not isinstance(value, str):
         return value
@@ -101,8 +104,8 @@ def _expected(ctx: CheckContext, value: float | str) -> float:
     return numbers[-1]
 
 
-def _has_number(text: str, value: float, tolerance: float) -> bool:
-    return any(abs(n - value) <= tolerance for n in find_numbers(text))
+def _has_number(matches: Callable[[Exact], bool]) -> Callable[[str], bool]:
+    return lambda text: any(matches(n) for n in find_numbers(text))
 
 
 def _show_numbers(text: str, where: str) -> str:
@@ -176,7 +179,7 @@ def output_number(ctx: CheckContext, args: OutputNumberArgs) -> Judgement:
     value = _expected(ctx, args.value)
     goal = _number_goal(value, args.tolerance, isinstance(args.value, str))
     return _judge_outputs(ctx.transcript, args.run, goal,
-                          lambda out: _has_number(out, value, args.tolerance),
+                          _has_number(number_matcher(value, args.tolerance)),
                           lambda out: _show_numbers(out, "output"))
 
 
@@ -207,5 +210,5 @@ def answer_number(ctx: CheckContext, args: AnswerNumberArgs) -> Judgement:
     value = _expected(ctx, args.value)
     goal = _number_goal(value, args.tolerance, isinstance(args.value, str))
     return _judge_answer(ctx.transcript, goal,
-                         lambda text: _has_number(text, value, args.tolerance),
+                         _has_number(number_matcher(value, args.tolerance)),
                          lambda text: _show_numbers(text, "the answer"))

@@ -15,7 +15,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel
 
-from harness.spec.yamlload import Path_
+from harness.spec.yamlload import Path_, YamlFloat
 
 _WANT = {"string_type": "text", "int_type": "a whole number", "float_type": "a number",
          "bool_type": "true or false", "list_type": "a list",
@@ -30,6 +30,8 @@ def got(value: Any) -> str:
         return f"{str(value).lower()} (a boolean)"
     if isinstance(value, str):
         return f"{value!r} (text)" if len(value) < 60 else f"{value[:57]!r}... (text)"
+    if isinstance(value, YamlFloat):
+        return f"{value.text} (a number)"
     if isinstance(value, int | float):
         return f"{value!r} (a number)"
     return "a list" if isinstance(value, list) else "a mapping"
@@ -182,9 +184,11 @@ def _wrong_type(kind: str, value: Any) -> str:
     if kind in ("int_type", "float_type") and isinstance(value, str):
         try:
             float(value)
-            text += ": remove the quotes (YAML reads `1e-3` as text: write 0.001)"
         except ValueError:
             pass
+        else:  # Python reads `1_000`; YAML 1.2 does not
+            text += (f": write it without `_` ({value.replace('_', '')})" if "_" in value
+                     else ": remove the quotes")
     elif kind == "string_type" and isinstance(value, bool | int | float):
         text += ": put it in quotes" + (" (YAML reads yes/no/on/off as true/false)"
                                         if isinstance(value, bool) else "")

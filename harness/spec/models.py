@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from harness.checks.numbers import integral
 
 Api = Literal["generate_content", "stream", "interactions", "chat"]
 APIS: tuple[str, ...] = get_args(Api)
@@ -18,6 +20,11 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 TAG_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Tags become pytest marks: these names would change how pytest runs the item.
 RESERVED_TAGS = ("filterwarnings", "parametrize", "skip", "skipif", "usefixtures", "xfail")
+
+
+# The JSON Schema type "integer" accepts 5.0 and 1e3 (YAML 1.2 floats), so integer fields do too.
+_Int = Annotated[int, BeforeValidator(integral)]
+_Samples = Annotated[int, Field(ge=1, le=1000), BeforeValidator(integral)]
 
 
 class _Strict(BaseModel):
@@ -28,8 +35,9 @@ class _Strict(BaseModel):
 class ThinkingSettings(_Strict):
     """How much the model may think before answering (``config.thinking``)."""
 
-    budget: int | None = Field(default=None, ge=-1, description=(
-        "Thinking token budget: 0 turns thinking off, -1 lets the model decide."))
+    budget: Annotated[int, Field(ge=-1), BeforeValidator(integral)] | None = Field(
+        default=None,
+        description="Thinking token budget: 0 turns thinking off, -1 lets the model decide.")
     include_thoughts: bool | None = Field(default=None, description="Return thought summaries.")
 
 
@@ -39,9 +47,10 @@ class GenerationSettings(_Strict):
     temperature: float | None = Field(default=None, ge=0, le=2,
                                       description="Sampling temperature, 0-2.")
     top_p: float | None = Field(default=None, ge=0, le=1, description="Nucleus sampling mass, 0-1.")
-    seed: int | None = Field(default=None, description="Sampling seed.")
+    seed: _Int | None = Field(default=None, description="Sampling seed.")
     system_instruction: str | None = Field(default=None, description="System instruction text.")
-    max_output_tokens: int | None = Field(default=None, ge=1, description="Output token limit.")
+    max_output_tokens: Annotated[int, Field(ge=1), BeforeValidator(integral)] | None = Field(
+        default=None, description="Output token limit.")
     thinking: ThinkingSettings | None = Field(default=None, description="Thinking settings.")
 
 
@@ -56,7 +65,7 @@ class DefaultsSpec(_Strict):
     api: Api | None = Field(default=None, description="API surface of every case.")
     config: GenerationSettings | None = Field(
         default=None, description="Merged key-wise under each case's config.")
-    samples: int | None = Field(default=None, ge=1, le=1000, description="Runs per case and model.")
+    samples: _Samples | None = Field(default=None, description="Runs per case and model.")
     tags: list[Tag] | None = Field(default=None, description="Added to every case's tags.")
     expect: _Expect = Field(default=None, description="Checks run before every case's own checks.")
 
@@ -80,8 +89,7 @@ class CaseSpec(_Strict):
     expect: _Expect = Field(default=None, description="Checks of the transcript.")
     tags: list[Tag] | None = Field(default=None, description="pytest marks (select with -m).")
     skip: bool | str | None = Field(default=None, description="true, or the reason for skipping.")
-    samples: int | None = Field(default=None, ge=1, le=1000,
-                                description="Runs per model (default 1).")
+    samples: _Samples | None = Field(default=None, description="Runs per model (default 1).")
     reference: str | None = Field(default=None, pattern=r"\S", description=(
         "Trusted Python code that solves the case: the ground truth (usually a `|` block)."))
     inputs: list[InputSpec] | None = Field(default=None, description="Reserved: input files.")

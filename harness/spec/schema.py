@@ -39,7 +39,8 @@ def eval_schema() -> dict[str, Any]:
     case["anyOf"] = [{"required": ["prompt"]}, {"required": ["turns"]}]
     schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema",
                    "title": "harness eval file",
-                   "description": "Eval cases for harness (*.eval.yaml)."})
+                   "description": "Eval cases for harness (*.eval.yaml). Read as YAML 1.2: "
+                                  "1e-9, 1E3, .5 and +1 are numbers, 1_000 is text."})
     return schema
 
 

@@ -4,10 +4,18 @@ PyYAML's own constructors lose positions and silently keep the last of two equal
 document is composed into a node tree (libyaml's C parser when available: it keeps marks and is
 several times faster) and turned into Python values here, recording the 1-based line of every
 value and every key by its field path, e.g. ``("cases", 1, "expect", 0)``.
+
+Numbers follow YAML 1.2's core schema, as editors (and the JSON Schema) read them, not PyYAML's
+YAML 1.1 rules: ``1e-9``, ``1E3``, ``.5``, ``+1``, ``0o17`` and ``0x1F`` are numbers, ``1_000``
+and ``1:30`` are text, ``017`` is 17 (not octal 15). A float keeps the text it was written as
+(:class:`YamlFloat`), so exact checks read ``0.1`` as the decimal 0.1 rather than the nearest
+binary float. Booleans keep PyYAML's reading (``yes``/``no``/``on``/``off`` too).
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +32,41 @@ _STD = "tag:yaml.org,2002:"
 # builds objects or means something the eval format has no use for.
 _SCALAR_TAGS = {f"{_STD}{t}" for t in ("str", "int", "float", "bool", "null")}
 _MAX_VALUES = 1_000_000  # bounds alias expansion ("billion laughs") long before memory does
+_INT, _FLOAT = f"{_STD}int", f"{_STD}float"
+
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution). The first
+# characters index PyYAML's implicit resolvers.
+_CORE_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_CORE_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_CORE_RESOLVERS = ((_INT, re.compile(rf"(?:{_CORE_INT.pattern})\Z"), "-+0123456789"),
+                   (_FLOAT, re.compile(rf"(?:{_CORE_FLOAT.pattern})\Z"), "-+.0123456789"))
+_SPECIAL = {".inf": "inf", ".nan": "nan"}
+
+
+class YamlFloat(float):
+    """A float read from YAML that remembers the text it was written as.
+
+    It is a float everywhere (``temperature: 0.5`` validates as one); exact consumers read
+    :attr:`text` instead: ``0.1`` is the decimal 0.1 there, and ``1e-9`` shows as ``1e-9``.
+
+    Attributes:
+        text: The scalar as written in the file, e.g. ``1e-9``, ``.5``, ``-0.0``, ``.inf``.
+
+    """
+
+    text: str
+
+    def __new__(cls, text: str) -> YamlFloat:
+        """Read ``text``, a YAML 1.2 core-schema float, keeping the text."""
+        body = text.lstrip("+-")
+        self = super().__new__(cls, text[:len(text) - len(body)]
+                               + _SPECIAL.get(body.lower(), body))
+        self.text = text
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (YamlFloat, (self.text,))
 
 
 @dataclass
@@ -40,7 +83,7 @@ class LoadedYaml:
     """A parsed document and where each of its parts came from.
 
     Attributes:
-        data: The plain Python value (dicts, lists, str, int, float, bool, None).
+        data: The plain Python value (dicts, lists, str, int, :class:`YamlFloat`, bool, None).
         lines: Field path -> 1-based line where that value starts.
         key_lines: Field path -> 1-based line of the mapping key that introduced it.
         styles: Field path -> style of a quoted or block scalar: ``|`` (literal block),
@@ -95,11 +138,39 @@ def load_yaml(text: str) -> LoadedYaml:
         yaml.YAMLError: the text is not valid YAML (the caller turns it into a spec issue).
 
     """
-    root = yaml.compose(text, Loader=_Loader)
+    root = yaml.compose(text, Loader=core_schema(_Loader))
     out = LoadedYaml()
     if root is not None:
         out.data = _Builder(out).build(root, ())
     return out
+
+
+@functools.cache
+def core_schema(base: Any) -> Any:
+    """``base`` (a PyYAML loader or dumper class) with YAML 1.2 core-schema ints and floats.
+
+    A dumper made so quotes the strings that YAML 1.2 would read as numbers (``"1e3"``).
+    """
+    loader: Any = type(f"Core{base.__name__}", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+        for first, resolvers in base.yaml_implicit_resolvers.items()}
+    for tag, regex, first in _CORE_RESOLVERS:
+        loader.add_implicit_resolver(tag, regex, list(first))
+    return loader
+
+
+def _core_number(tag: str, text: str) -> int | float:
+    """Read a YAML 1.2 core-schema int or float; ValueError when ``text`` is not one."""
+    if tag == _FLOAT and _CORE_FLOAT.fullmatch(text):
+        return YamlFloat(text)
+    if not _CORE_INT.fullmatch(text):
+        raise ValueError(f"not a YAML 1.2 {tag.removeprefix(_STD)}: {text!r}")
+    if text.startswith(("0o", "0x")):
+        value = int(text[2:], 8 if text[1] == "o" else 16)
+    else:
+        value = int(text)  # ValueError beyond 4300 digits (Python's int/str limit)
+    return value if tag == _INT else YamlFloat(str(value))  # `!!float 0x10`
 
 
 class _Builder:
@@ -157,6 +228,8 @@ class _Builder:
             self.forbidden_tag(node, path)
             return None
         try:
+            if node.tag in (_INT, _FLOAT):
+                return _core_number(node.tag, node.value)
             return self.scalars.construct_object(node)
         except Exception:  # e.g. `!!int abc`: a data error in the file, not a crash
             self.problem(node, path, f"cannot read {node.value!r} as `{_tag_name(node.tag)}`; "
