@@ -209,8 +209,8 @@ def exact_number(value: Any) -> Exact:
     shortest repr (``0.1`` again). Integers stay ``int``.
 
     Args:
-        value: A number from a loaded eval file (int, float, :class:`~harness.spec.yamlload.YamlFloat`)
-            or from Python (also Decimal, Fraction).
+        value: A number from a loaded eval file (int, float,
+            :class:`~harness.spec.yamlload.YamlFloat`) or from Python (also Decimal, Fraction).
 
     Returns:
         An ``int``, :class:`WrittenDecimal` (or the given Decimal) or Fraction.
