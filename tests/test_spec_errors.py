@@ -168,6 +168,18 @@ BAD: list[tuple[str, str, int | None, str, list[str]]] = [
         """, 2, "cases[0].id",
      ["case id 'sum primes!' is not filename-safe", "letters, digits, '.', '_' or '-'",
       "For example: sum-primes"]),
+    ("windows-reserved-id", """
+        cases:
+          - id: con
+            prompt: p
+        """, 2, "cases[0].id", ["case id 'con' is not filename-safe", "Windows reserves",
+                                "For example: con-1"]),
+    ("trailing-dots-id", """
+        cases:
+          - id: a.....
+            prompt: p
+        """, 2, "cases[0].id", ["case id 'a.....' is not filename-safe", "not ending in '.'",
+                                "For example: a"]),
     ("unsafe-id-traversal", """
         cases:
           - prompt: p

@@ -15,6 +15,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel
 
+from harness.spec.models import ID_PATTERN
 from harness.spec.yamlload import Path_, YamlFloat
 
 _WANT = {"string_type": "text", "int_type": "a whole number", "float_type": "a number",
@@ -88,13 +89,15 @@ def did_you_mean(word: str, choices: Collection[str]) -> str:
 def safe_name(text: str) -> str:
     """A filename-safe id made from ``text`` (the example in :func:`bad_name`)."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", text)
-    return re.sub(r"^[^A-Za-z0-9]+", "", name)[:100].rstrip("-._") or "case-1"
+    name = re.sub(r"^[^A-Za-z0-9]+", "", name)[:100].rstrip("-._") or "case-1"
+    return name if re.match(ID_PATTERN, name) else f"{name}-1"  # con -> con-1
 
 
 def bad_name(what: str, value: str) -> str:
     """Explain why a case id or suite name is not filename-safe, with a safe example."""
     return (f"{what} {value!r} is not filename-safe ({what}s name cassette folders and test ids):"
-            " use 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit. "
+            " use 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit, not "
+            "ending in '.', and not a name Windows reserves (con, nul, com1, ...). "
             f"For example: {safe_name(value)}")
 
 

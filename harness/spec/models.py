@@ -16,7 +16,13 @@ from harness.checks.numbers import integral
 
 Api = Literal["generate_content", "stream", "interactions", "chat"]
 APIS: tuple[str, ...] = get_args(Api)
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+# Ids name committed cassette folders, cloned on every OS: no trailing '.', and none of the
+# names Windows reserves (CON, NUL, COM1, ... also with an extension). ECMA-262 syntax, so
+# editors validating against the generated schema read the same rule.
+_WINDOWS_RESERVED = ("(?:[Cc][Oo][Nn]|[Pp][Rr][Nn]|[Aa][Uu][Xx]|[Nn][Uu][Ll]"
+                     "|[Cc][Oo][Mm][0-9]|[Ll][Pp][Tt][0-9])")
+ID_PATTERN = (rf"^(?!{_WINDOWS_RESERVED}(?:\.|$))"
+              r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_-])?$")
 TAG_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Tags become pytest marks: these names would change how pytest runs the item.
 RESERVED_TAGS = ("filterwarnings", "parametrize", "skip", "skipif", "usefixtures", "xfail")
@@ -29,7 +35,8 @@ _Samples = Annotated[int, Field(ge=1, le=1000), BeforeValidator(integral)]
 
 class _Strict(BaseModel):
     # strict: `samples: "2"` is an error here exactly as it is in the JSON Schema.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # python-re: ID_PATTERN needs a look-ahead, which pydantic's default engine lacks.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="python-re")
 
 
 class ThinkingSettings(_Strict):
