@@ -6,13 +6,20 @@ Choices (each documented where it is implemented):
 * Wilson 95 % interval on the effective sample size n / (1 + (m - 1) ICC), ICC by the one-way
   ANOVA estimator clipped to [0, 1] (:func:`~harness.stats.intervals.clustered_wilson`);
 * pass@k (Chen et al. 2021) and pass^k (Yao et al. 2024), unbiased, averaged over cases;
-* paired comparison by (suite, case): exact McNemar with one sample, sign test on per-case pass
-  fractions otherwise; effect = difference in pass rate with Newcombe's paired interval (one
-  sample) or a seeded case bootstrap (more samples) (:mod:`harness.stats.paired`).
+* paired comparison by (suite, case): one exact conditional analysis stratified by case (exact
+  CMH; exact McNemar with one sample per case) gives the verdict, the p-value and the interval
+  (inverted from the same p-value function, shown as a pass-rate difference), so they never
+  contradict (:mod:`harness.stats.exact`, :mod:`harness.stats.paired`);
+* per-case "regressed": Fisher's exact test per case, Holm-adjusted at alpha; descriptive
+  transitions (now failing, now passing, flaky, ...) are listed apart;
+* the gate fails on a REGRESSED verdict or a regressed case: at most alpha of the time per
+  candidate on identical models (:mod:`harness.stats.gate`).
 """
 
 from __future__ import annotations
 
+from harness.stats.exact import ExactResult, exact_stratified, fisher_per_case, holm
+from harness.stats.gate import GateResult, describe, gate
 from harness.stats.intervals import (
     ClusteredRate,
     bootstrap_mean_interval,
@@ -30,11 +37,9 @@ from harness.stats.paired import (
     CaseTransition,
     Comparison,
     Exclusion,
-    GateResult,
     Thresholds,
     compare_models,
-    describe,
-    gate,
+    compare_tallies,
 )
 from harness.stats.summary import (
     Cost,
@@ -59,6 +64,7 @@ __all__ = [
     "ClusteredRate",
     "Comparison",
     "Cost",
+    "ExactResult",
     "Exclusion",
     "GateResult",
     "ModelSummary",
@@ -70,9 +76,13 @@ __all__ = [
     "case_label",
     "clustered_wilson",
     "compare_models",
+    "compare_tallies",
     "describe",
     "exact_binomial_p",
+    "exact_stratified",
+    "fisher_per_case",
     "gate",
+    "holm",
     "icc_anova",
     "newcombe_paired_interval",
     "pass_at_k",
