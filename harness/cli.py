@@ -97,16 +97,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         for comparison in run.comparisons:
             print(describe(comparison))
             for label, cases in (("regressed", comparison.regressed),
-                                 ("fixed", comparison.fixed)):
+                                 ("improved", comparison.improved),
+                                 ("now failing", comparison.now_failing),
+                                 ("now passing", comparison.now_passing)):
                 print(f"  {label} ({len(cases)}): " + (", ".join(cases) or "none"))
         for label, items in (("only in A", run.only_in_a), ("only in B", run.only_in_b)):
             if items:
                 print(f"{label} ({len(items)}): " + ", ".join(map(str, items[:20]))
                       + (" ..." if len(items) > 20 else ""))
-    ok, reasons = run.gate()
+    ok, reasons, warnings = run.gate(settings.gate_underpowered)
     print("gate: " + ("passed" if ok else "FAILED"))
     for reason in reasons:
         print(f"  - {reason}")
+    for warning in warnings:
+        print(f"  warning: {warning}")
     return 1 if args.gate and not ok else 0
 
 

@@ -18,6 +18,8 @@ IMPLEMENTED_TARGETS = ("gemini", "sim")
 
 GateMode = Literal["off", "on", "only"]
 GATE_MODES = ("off", "on", "only")
+UnderpoweredMode = Literal["warn", "fail"]
+UNDERPOWERED_MODES = ("warn", "fail")
 
 
 class ConfigError(Exception):
@@ -50,6 +52,7 @@ class HarnessTable(BaseModel):
     retry: RetrySettings = Field(default_factory=RetrySettings)  # type: ignore[arg-type]
     alpha: float = Field(0.05, gt=0, lt=1)
     gate: GateMode = "off"
+    gate_underpowered: UnderpoweredMode = "warn"
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
@@ -70,6 +73,8 @@ class Settings:
         gate: ``off``: pytest's exit code as usual; ``on``: also fail when the regression
             gate fails; ``only``: the gate (and infrastructure ERRORs) alone decide the exit
             code, eval FAILs are still shown.
+        gate_underpowered: ``warn`` (default): a comparison whose suite cannot reach
+            significance at all is a gate warning; ``fail``: it fails the gate.
         prices: USD per 1M tokens by model (validated by ``harness.pricing``).
     """
 
@@ -83,6 +88,7 @@ class Settings:
     retry: RetrySettings = field(default_factory=RetrySettings)  # type: ignore[arg-type]
     alpha: float = 0.05
     gate: str = "off"
+    gate_underpowered: str = "warn"
     prices: dict[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, *, models: list[str] | None = None, baseline: str | None = None,
@@ -120,6 +126,9 @@ class Settings:
         """Raise ConfigError for settings that cannot work."""
         if self.gate not in GATE_MODES:
             raise ConfigError(f"unknown gate mode {self.gate!r}; valid: " + ", ".join(GATE_MODES))
+        if self.gate_underpowered not in UNDERPOWERED_MODES:
+            raise ConfigError(f"unknown gate_underpowered mode {self.gate_underpowered!r}; "
+                              "valid: " + ", ".join(UNDERPOWERED_MODES))
         if self.target not in TARGETS:
             raise ConfigError(f"unknown target {self.target!r}; valid targets: "
                               + ", ".join(TARGETS)
@@ -156,7 +165,7 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
         root=root, models=tuple(parsed.models), baseline=parsed.baseline, target=parsed.target,
         samples=parsed.samples, cassette_dir=root / parsed.cassette_dir,
         report_dir=root / parsed.report_dir, retry=parsed.retry, alpha=parsed.alpha,
-        gate=parsed.gate, prices=prices)
+        gate=parsed.gate, gate_underpowered=parsed.gate_underpowered, prices=prices)
     try:
         settings.check()
     except ConfigError as exc:
