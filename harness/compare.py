@@ -43,7 +43,8 @@ METHODS = {
                  "verdict is REGRESSED or IMPROVED; difference = that map at the conditional "
                  "MLE (the observed difference when sample counts are equal)",
     "per_case": "regressed / improved: Fisher's exact test per case (twice the smaller tail), "
-                "Holm-adjusted over the informative cases, adjusted p < alpha",
+                "Holm-adjusted over the cases whose totals allow significance (Tarone's "
+                "rule), adjusted p < alpha",
     "transitions": "descriptive, not tests: now_failing (stable pass -> stable fail), "
                    "now_passing (stable fail -> stable pass), still_passing, still_failing, "
                    "flaky",
@@ -111,7 +112,7 @@ def comparison_to_json(c: Comparison) -> dict[str, Any]:
         "interval_method": c.interval_method, "confidence": c.confidence, "alpha": c.alpha,
         "baseline_rate": c.baseline_rate, "candidate_rate": c.candidate_rate,
         "paired_cases": len(c.cases), "up": c.up, "down": c.down,
-        "informative_cases": c.informative,
+        "informative_cases": c.informative, "holm_family": c.holm_family,
         "min_p": c.min_p, "can_reach_significance": c.can_reach_significance,
         "min_p_given_totals": c.min_p_given_totals,
         "min_detectable_cases": c.min_detectable_cases,

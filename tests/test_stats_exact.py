@@ -16,7 +16,9 @@ from harness.stats.exact import (
     holm,
     mantel_haenszel,
     min_detectable_cases,
+    per_case_tests,
     samples_needed,
+    tarone_holm,
 )
 
 # Agresti (1990), Categorical Data Analysis, pp. 231-237: penicillin given immediately or
@@ -138,6 +140,13 @@ def test_unequal_sample_counts() -> None:
 def test_holm_and_power_helpers() -> None:
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert holm([]) == []
+    # Tarone: k = 1 allows 2 tests with min p <= 0.05 (too many); k = 2: one with <= 0.025.
+    adjusted, family = tarone_holm([0.01, 0.04, 0.5], [0.001, 0.03, 0.2], 0.05)
+    assert family == 1 and adjusted == [pytest.approx(0.01), 1.0, 1.0]
+    assert tarone_holm([0.01, 0.04], [0.001, 0.002], 0.05) == ([0.02, 0.04], 2)
+    assert fisher_per_case([1, 0, 3], [4, 1, 3], [3, 0, 3], [4, 1, 3]) == \
+        [pytest.approx(0.4857, abs=5e-5), None, None]
+    assert per_case_tests([3], [3], [0], [3])[1] == [pytest.approx(0.1)]   # 2 / C(6, 3)
     assert design_min_p([1] * 5, [1] * 5) == pytest.approx(0.0625)      # 2 / 2**5
     assert design_min_p([3], [3]) == pytest.approx(0.1)                # 2 / C(6, 3)
     assert min_detectable_cases([1] * 30, [1] * 30, 0.05) == 6         # 2 / 2**6 < 0.05

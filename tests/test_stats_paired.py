@@ -64,11 +64,13 @@ def test_samples_count_and_per_case_tests_are_holm_adjusted() -> None:
     c = cmp(base, cand)
     assert c.test.startswith("exact conditional") and c.verdict == REGRESSED
     assert c.ci_high is not None and c.ci_high < 0
-    # Fisher per case: 2 / C(10, 5) = 0.0079; Holm over the 6 informative cases: x6 = 0.0476.
+    # Fisher per case: 2 / C(10, 5) = 0.0079. Of the 6 informative cases only a and b have
+    # totals (5 of 10) that allow p <= 0.05 / 2 (Tarone); Holm over those two: x2 = 0.0159.
     by = {t.case: t for t in c.cases}
     assert by["a"].p_value == pytest.approx(2 / 252)
-    assert by["a"].p_adjusted == pytest.approx(6 * 2 / 252)
-    assert by["f"].p_value is None and c.informative == 6
+    assert by["a"].p_adjusted == pytest.approx(2 * 2 / 252)
+    assert by["f"].p_value is None and c.informative == 6 and c.holm_family == 2
+    assert by["c"].p_value == 1.0 and by["c"].p_adjusted == 1.0
     assert c.regressed == ["s::a", "s::b"] and c.now_failing == ["s::a", "s::b"]
     assert sorted(c.labels("flaky")) == ["s::c", "s::d", "s::e", "s::g"]
     # The old sign test on per-case fractions: 3 down, 2 up -> p = 1.

@@ -18,7 +18,13 @@ Choices (each documented where it is implemented):
 
 from __future__ import annotations
 
-from harness.stats.exact import ExactResult, exact_stratified, fisher_per_case, holm
+from harness.stats.exact import (
+    ExactResult,
+    exact_stratified,
+    fisher_per_case,
+    holm,
+    tarone_holm,
+)
 from harness.stats.gate import GateResult, describe, gate
 from harness.stats.intervals import (
     ClusteredRate,
@@ -90,5 +96,6 @@ __all__ = [
     "summarize",
     "summarize_model",
     "tally_cases",
+    "tarone_holm",
     "wilson_interval",
 ]

@@ -320,13 +320,25 @@ def fisher_per_case(x: Sequence[int], m: Sequence[int], y: Sequence[int],
     Two-sided by doubling the smaller tail (capped at 1). None for an uninformative case
     (all samples passed, or all failed, on both sides): it has one possible table.
     """
+    return per_case_tests(x, m, y, n)[0]
+
+
+def per_case_tests(x: Sequence[int], m: Sequence[int], y: Sequence[int],
+                   n: Sequence[int]) -> tuple[list[float | None], list[float | None]]:
+    """Fisher's exact p-value per case and the smallest p-value its total allows.
+
+    Returns:
+        ``(p_values, min_p_values)``, None for uninformative cases.
+
+    """
     import numpy as np
 
     xs, ms, ys, ns = (np.asarray(v, dtype=np.int64) for v in (x, m, y, n))
     st = _Strata(xs, ms, ys, ns)
     out: list[float | None] = [None] * int(xs.size)
+    floor: list[float | None] = [None] * int(xs.size)
     if not st.k:
-        return out
+        return out, floor
     probs = st.probabilities(0.0)
     at = (st.y - st.lo)
     cum = np.cumsum(probs, axis=1)
@@ -334,10 +346,12 @@ def fisher_per_case(x: Sequence[int], m: Sequence[int], y: Sequence[int],
     lower = cum[rows, at]
     upper = 1.0 - cum[rows, at] + probs[rows, at]
     p = np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+    ends = np.minimum(probs[:, 0], probs[rows, st.hi - st.lo])
+    least = np.minimum(1.0, 2.0 * ends)
     where = np.flatnonzero(((xs + ys) > 0) & ((xs + ys) < ms + ns))
-    for i, v in zip(where.tolist(), p.tolist(), strict=True):
-        out[i] = float(v)
-    return out
+    for i, v, f in zip(where.tolist(), p.tolist(), least.tolist(), strict=True):
+        out[i], floor[i] = float(v), float(f)
+    return out, floor
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -354,6 +368,30 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (k - rank) * p_values[i]))
         out[i] = running
     return out
+
+
+def tarone_holm(p_values: Sequence[float], min_p: Sequence[float],
+                alpha: float) -> tuple[list[float], int]:
+    """Holm's procedure over Tarone's (1990) family: only tests that could reach significance.
+
+    A discrete test whose smallest possible p-value exceeds its share of alpha can never
+    reject, so counting it only costs the others power. Tarone's rule takes the smallest k
+    with at most k tests whose smallest p is <= alpha / k; Holm runs over those. The family
+    depends on the cases' totals only, which the tests condition on, so the family-wise error
+    rate stays at most alpha.
+
+    Returns:
+        ``(adjusted, family_size)``; a test outside the family gets 1.0.
+
+    """
+    k = 1
+    while sum(1 for f in min_p if f <= alpha / k) > k:
+        k += 1
+    family = [i for i, f in enumerate(min_p) if f <= alpha / k]
+    adjusted = [1.0] * len(p_values)
+    for i, a in zip(family, holm([p_values[i] for i in family]), strict=True):
+        adjusted[i] = a
+    return adjusted, len(family)
 
 
 def design_min_p(m: Sequence[int], n: Sequence[int]) -> float:

@@ -5,7 +5,8 @@ Error rates, for a candidate identical to the baseline:
 * the comparison's verdict is REGRESSED only when the lower tail ``P(S <= s)`` of the exact
   stratified test is below ``alpha / 2``: at most ``alpha / 2`` of such runs;
 * some case is called regressed by Holm's procedure only when a case with no change has a
-  one-sided Fisher tail below ``alpha / (2 k0)`` (k0 unchanged cases): at most ``alpha / 2``;
+  one-sided Fisher tail below ``alpha / (2 k0)`` (k0 unchanged cases in the family, which
+  depends only on the cases' totals): at most ``alpha / 2``;
 * so the gate fails at most ``alpha`` of the time per candidate, whatever the suite's shape.
   Exact tests on few samples are discrete, so the real rate is usually well below that
   (benchmarks/gate_calibration.py measures it).
@@ -70,10 +71,11 @@ def gate(comparisons: Iterable[Comparison], *, underpowered: str = "warn") -> Ga
     """Decide whether CI passes.
 
     Fails when a candidate's verdict is REGRESSED, or when some case is statistically
-    regressed (Fisher's exact test in the case, Holm-adjusted across the comparison's cases at
-    alpha). A case that merely went from passing to failing (``now_failing``) does not fail
-    the gate on its own: with few samples that happens by chance. On identical models the gate
-    fails at most alpha of the time per candidate (see the module's docstring).
+    regressed (Fisher's exact test in the case, Holm-adjusted at alpha across the cases that
+    could reach significance). A case that merely went from passing to failing
+    (``now_failing``) does not fail the gate on its own: with few samples that happens by
+    chance. On identical models the gate fails at most alpha of the time per candidate (see
+    the module's docstring).
 
     Args:
         comparisons: Baseline-vs-candidate comparisons.
@@ -103,7 +105,7 @@ def gate(comparisons: Iterable[Comparison], *, underpowered: str = "warn") -> Ga
                     f"{c.candidate} vs {c.baseline}: {t.label} regressed "
                     f"({t.baseline.passed}/{t.baseline.judged} -> "
                     f"{t.candidate.passed}/{t.candidate.judged}; Fisher exact p={t.p_value:.3g}, "
-                    f"Holm-adjusted p={t.p_adjusted:.3g} over {c.informative} cases)")
+                    f"Holm-adjusted p={t.p_adjusted:.3g} over {c.holm_family} cases)")
         if not c.can_reach_significance:
             (reasons if underpowered == "fail" else warnings).append(underpowered_note(c))
     return GateResult(not reasons, reasons, warnings)

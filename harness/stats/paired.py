@@ -10,10 +10,10 @@ Cases are paired by (suite, case). Each side's case has judged samples and passe
   Every sample counts: a case that went from 5/5 to 0/5 weighs more than one that went
   from 1/1 to 0/1.
 * **Per-case "regressed" / "improved"** are statistical: Fisher's exact test in the case
-  (the same conditional model in one stratum), Holm-adjusted across the informative cases
-  (those whose samples did not all pass, or all fail, on both sides), significant when the
-  adjusted p-value is below alpha. The chance of naming any unchanged case is at most alpha.
-  With fewer than 4 samples a side no single case can be significant.
+  (the same conditional model in one stratum), Holm-adjusted at alpha across the cases that
+  could reach significance given their totals (Tarone's rule; a case whose samples all pass,
+  or all fail, on both sides never can). The chance of naming any unchanged case is at most
+  alpha. With fewer than 4 samples a side no single case can be significant at 0.05.
 * **Descriptive transitions** use their own words and never "regressed": ``now_failing``
   (stable pass -> stable fail), ``now_passing`` (the reverse), ``still_passing``,
   ``still_failing``, ``flaky`` (either side flaky); classes by :class:`Thresholds`.
@@ -101,7 +101,8 @@ class CaseTransition:
         transition: One of :data:`TRANSITIONS` (descriptive, not a test).
         p_value: Fisher's exact two-sided p-value in this case (None: uninformative, every
             sample passed or every sample failed on both sides).
-        p_adjusted: Holm-adjusted across the comparison's informative cases (None likewise).
+        p_adjusted: Holm-adjusted across the comparison's per-case family (informative cases
+            that could reach significance, by Tarone's rule; 1.0 for the rest; None likewise).
 
     """
 
@@ -165,7 +166,9 @@ class Comparison:
         up: Paired cases whose pass fraction went up.
         down: Paired cases whose pass fraction went down.
         informative: Paired cases that can move the test (not all-pass or all-fail on both
-            sides); also the size of the Holm family of the per-case tests.
+            sides).
+        holm_family: Cases in the per-case tests' multiplicity family: the informative cases
+            whose total allows significance (Tarone's rule; the rest can never be significant).
         p_value: Two-sided exact p-value (None without paired cases).
         baseline_rate: Mean baseline pass fraction over paired cases.
         candidate_rate: Mean candidate pass fraction over paired cases.
@@ -207,6 +210,7 @@ class Comparison:
     up: int
     down: int
     informative: int
+    holm_family: int
     p_value: float | None
     baseline_rate: float | None
     candidate_rate: float | None
@@ -327,10 +331,11 @@ def compare_tallies(base: Mapping[CaseKey, CaseTally], cand: Mapping[CaseKey, Ca
     ms = [base[k].judged for k in keys]
     ys = [cand[k].passed for k in keys]
     ns = [cand[k].judged for k in keys]
-    p_case = exact.fisher_per_case(xs, ms, ys, ns) if keys else []
+    p_case, p_floor = exact.per_case_tests(xs, ms, ys, ns) if keys else ([], [])
     tested = [i for i, p in enumerate(p_case) if p is not None]
-    adjusted: dict[int, float] = dict(zip(tested, exact.holm([p_case[i] or 0.0
-                                                             for i in tested]), strict=True))
+    holm_p, family = exact.tarone_holm([p_case[i] or 0.0 for i in tested],
+                                       [p_floor[i] or 0.0 for i in tested], alpha)
+    adjusted: dict[int, float] = dict(zip(tested, holm_p, strict=True))
     pairs: list[CaseTransition] = []
     for i, key in enumerate(keys):
         b, c = base[key], cand[key]
@@ -355,7 +360,8 @@ def compare_tallies(base: Mapping[CaseKey, CaseTally], cand: Mapping[CaseKey, Ca
         only_candidate=tuple(case_label(k) for k in sorted(cand.keys() - base.keys())),
         test=MCNEMAR if single else EXACT_CMH, interval_method=EXACT_INTERVAL,
         up=sum(1 for p in pairs if p.delta > 0), down=sum(1 for p in pairs if p.delta < 0),
-        informative=len(tested), p_value=None if res is None else res.p_value,
+        informative=len(tested), holm_family=family,
+        p_value=None if res is None else res.p_value,
         baseline_rate=b_rate, candidate_rate=c_rate,
         difference=None if res is None else res.difference, observed_difference=observed,
         ci_low=None if res is None else res.difference_low,
