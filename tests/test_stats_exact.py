@@ -10,15 +10,17 @@ from hypothesis import strategies as st
 from scipy.stats import binomtest
 
 from harness.stats.exact import (
-    design_min_p,
     exact_stratified,
     fisher_per_case,
     holm,
+    per_case_tests,
+    tarone_holm,
+)
+from harness.stats.power import (
+    design_min_p,
     mantel_haenszel,
     min_detectable_cases,
-    per_case_tests,
     samples_needed,
-    tarone_holm,
 )
 
 # Agresti (1990), Categorical Data Analysis, pp. 231-237: penicillin given immediately or

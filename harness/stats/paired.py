@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.stats import exact
+from harness.stats import exact, power
 from harness.stats.gate import GateResult, describe, gate
 from harness.stats.tally import CaseKey, CaseTally, case_label, tally_cases
 
@@ -352,8 +352,8 @@ def compare_tallies(base: Mapping[CaseKey, CaseTally], cand: Mapping[CaseKey, Ca
         observed = c_rate - b_rate
         if res.p_value < alpha:
             verdict = REGRESSED if res.p_lower < res.p_upper else IMPROVED
-    min_p = exact.design_min_p(ms, ns)
-    detect = exact.min_detectable_cases(ms, ns, alpha)
+    min_p = power.design_min_p(ms, ns)
+    detect = power.min_detectable_cases(ms, ns, alpha)
     return Comparison(
         baseline=baseline, candidate=candidate, cases=tuple(pairs), excluded=tuple(excluded),
         only_baseline=tuple(case_label(k) for k in sorted(base.keys() - cand.keys())),
@@ -374,4 +374,4 @@ def compare_tallies(base: Mapping[CaseKey, CaseTally], cand: Mapping[CaseKey, Ca
         min_p_given_totals=None if res is None else res.min_p_given_totals,
         min_detectable_cases=detect,
         min_detectable_difference=None if detect is None else -detect / len(keys),
-        samples_needed=exact.samples_needed(xs, ms, ys, ns, alpha) if keys else None)
+        samples_needed=power.samples_needed(xs, ms, ys, ns, alpha) if keys else None)
