@@ -85,7 +85,7 @@ def _settings() -> Any:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from harness.config import ConfigError
     from harness.report.summary import compare_runs
-    from harness.stats.paired import describe
+    from harness.stats.gate import describe
 
     try:
         settings = _settings()
@@ -100,18 +100,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         for comparison in run.comparisons:
             print(describe(comparison))
             for label, cases in (("regressed", comparison.regressed),
-                                 ("fixed", comparison.fixed)):
+                                 ("improved", comparison.improved),
+                                 ("now failing", comparison.now_failing),
+                                 ("now passing", comparison.now_passing)):
                 print(f"  {label} ({len(cases)}): " + (", ".join(cases) or "none"))
         for label, items in (("only in A", run.only_in_a), ("only in B", run.only_in_b)):
             if items:
                 print(f"{label} ({len(items)}): " + ", ".join(map(str, items[:20]))
                       + (" ..." if len(items) > 20 else ""))
-    ok, reasons = run.gate()
+    ok, reasons, warnings = run.gate(settings.gate_underpowered)
     # With --json, stdout is the JSON document alone: the gate's words go to stderr.
     out = sys.stderr if args.json else sys.stdout
     print("gate: " + ("passed" if ok else "FAILED"), file=out)
     for reason in reasons:
         print(f"  - {reason}", file=out)
+    for warning in warnings:
+        print(f"  warning: {warning}", file=out)
     return 1 if args.gate and not ok else 0
 
 

@@ -19,6 +19,8 @@ PLANNED_TARGETS = ("vertex",)  # refused with a "not built yet" message until th
 
 GateMode = Literal["off", "on", "only"]
 GATE_MODES = ("off", "on", "only")
+UnderpoweredMode = Literal["warn", "fail"]
+UNDERPOWERED_MODES = ("warn", "fail")
 
 
 class ConfigError(Exception):
@@ -52,6 +54,7 @@ class HarnessTable(BaseModel):
     retry: RetrySettings = Field(default_factory=RetrySettings)  # type: ignore[arg-type]
     alpha: float = Field(0.05, gt=0, lt=1)
     gate: GateMode = "off"
+    gate_underpowered: UnderpoweredMode = "warn"
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
     secret_env: list[str] = Field(default_factory=list)
 
@@ -74,6 +77,8 @@ class Settings:
         gate: ``off``: pytest's exit code as usual; ``on``: also fail when the regression
             gate fails; ``only``: the gate (and infrastructure ERRORs) alone decide the exit
             code, eval FAILs are still shown.
+        gate_underpowered: ``warn`` (default): a comparison whose suite cannot reach
+            significance at all is a gate warning; ``fail``: it fails the gate.
         prices: USD per 1M tokens by model (validated by ``harness.stats.pricing``).
         secret_env: Variables whose values are secrets besides the API key variables:
             replaced wherever the harness writes or logs (:mod:`harness.redact`).
@@ -90,6 +95,7 @@ class Settings:
     retry: RetrySettings = field(default_factory=RetrySettings)  # type: ignore[arg-type]
     alpha: float = 0.05
     gate: str = "off"
+    gate_underpowered: str = "warn"
     prices: dict[str, Any] = field(default_factory=dict)
     secret_env: tuple[str, ...] = ()
 
@@ -143,6 +149,9 @@ class Settings:
         """Raise ConfigError for settings that cannot work."""
         if self.gate not in GATE_MODES:
             raise ConfigError(f"unknown gate mode {self.gate!r}; valid: " + ", ".join(GATE_MODES))
+        if self.gate_underpowered not in UNDERPOWERED_MODES:
+            raise ConfigError(f"unknown gate_underpowered mode {self.gate_underpowered!r}; "
+                              "valid: " + ", ".join(UNDERPOWERED_MODES))
         if self.target in PLANNED_TARGETS:
             raise ConfigError(f"target {self.target!r} is not built yet (Vertex AI is planned); "
                               "available targets: " + ", ".join(TARGETS)
@@ -183,8 +192,8 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
         root=root, models=tuple(parsed.models), baseline=parsed.baseline, target=parsed.target,
         samples=parsed.samples, cassette_dir=root / parsed.cassette_dir,
         report_dir=root / parsed.report_dir, keep_runs=parsed.keep_runs, retry=parsed.retry,
-        alpha=parsed.alpha, gate=parsed.gate, prices=prices,
-        secret_env=tuple(parsed.secret_env))
+        alpha=parsed.alpha, gate=parsed.gate, gate_underpowered=parsed.gate_underpowered,
+        prices=prices, secret_env=tuple(parsed.secret_env))
     try:
         settings.check()
     except ConfigError as exc:

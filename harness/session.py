@@ -42,7 +42,8 @@ def finish_run(run_dir: Path, run_id: str, settings: Settings, *,
 
     records = dedupe_items(read_results(run_dir))
     summary = summary_json(records, baseline=settings.baseline, alpha=settings.alpha,
-                           prices=settings.prices)
+                           prices=settings.prices,
+                           gate_underpowered=settings.gate_underpowered)
     history_path = settings.report_dir / "history.jsonl"
     if append_to_history:
         append_history(history_path, summary, run_id, datetime.now(UTC), records=records)

@@ -49,10 +49,15 @@ def test_summary_json_has_the_required_structure() -> None:
     comps = {c["candidate"]: c for c in out["comparisons"]}
     assert set(comps) == {"pro", "lite"}
     pro = comps["pro"]
-    for key in ("baseline", "candidate", "regressed", "fixed", "p_value", "verdict"):
+    for key in ("baseline", "candidate", "regressed", "improved", "now_failing", "now_passing",
+                "p_value", "verdict", "ci_low", "ci_high", "min_p", "can_reach_significance",
+                "samples_needed", "odds_ratio_high"):
         assert key in pro
     assert pro["baseline"] == "flash" and pro["verdict"] == "REGRESSED"
-    assert pro["regressed"] == [f"s::c{i}" for i in range(8)] and pro["fixed"] == ["s::x"]
+    assert pro["now_failing"] == [f"s::c{i}" for i in range(8)] and pro["now_passing"] == ["s::x"]
+    assert pro["regressed"] == []        # one sample: no single case can be significant
+    assert pro["ci_high"] < 0 and pro["confidence"] == pytest.approx(0.95)
+    assert pro["cases"][0]["transition"] == "now_failing" and pro["cases"][0]["p_value"] == 1
     assert pro["excluded"] == [{"case": "s::e", "reason": "1 ERROR of 1 samples on the baseline"}]
     assert pro["p_value"] == pytest.approx(2 * (1 + 9) / 512)   # 8 worse, 1 better
     assert comps["lite"]["verdict"] == "NO_SIGNIFICANT_CHANGE" and comps["lite"]["p_value"] == 1
@@ -65,7 +70,8 @@ def test_summary_json_has_the_required_structure() -> None:
 def test_summary_json_without_a_usable_baseline() -> None:
     recs = records("a", {"c": "1"}) + records("b", {"c": "0"})
     none = summary_json(recs)
-    assert none["comparisons"] == [] and none["gate"] == {"ok": True, "reasons": []}
+    assert none["comparisons"] == []
+    assert none["gate"] == {"ok": True, "reasons": [], "warnings": []}
     assert "no baseline set" in none["notes"][0]
     missing = summary_json(recs, baseline="zzz")
     assert "baseline 'zzz' has no results in this run (models: a, b)" in missing["notes"][0]
@@ -79,10 +85,14 @@ def test_summary_json_with_samples_reports_pass_at_k_and_flaky() -> None:
     assert out["models"]["a"]["pass_at_k"]["3"] == pytest.approx(2 / 3)
     assert out["models"]["a"]["pass_hat_k"]["3"] == pytest.approx(1 / 3)
     comp = out["comparisons"][0]
-    assert comp["test"] == "sign test" and comp["flaky"] == ["s::c2"]
-    assert comp["regressed"] == ["s::c1"] and comp["still_failing"] == ["s::c3"]
-    assert out["gate"]["reasons"] == [
-        "b vs a: s::c1 went from stable pass (3/3) to stable fail (0/3)"]
+    assert comp["test"].startswith("exact conditional") and comp["flaky"] == ["s::c2"]
+    assert comp["now_failing"] == ["s::c1"] and comp["still_failing"] == ["s::c3"]
+    assert comp["regressed"] == [] and comp["informative_cases"] == 2
+    # 3/3 -> 0/3 in one case is not evidence (Fisher p = 0.1): the gate passes.
+    assert out["gate"] == {"ok": True, "reasons": [], "warnings": []}
+    strict = summary_json(recs[:3] + recs[9:12], baseline="a", gate_underpowered="fail")
+    assert strict["gate"]["ok"] is False
+    assert "cannot reach significance" in strict["gate"]["reasons"][0]
 
 
 def test_a_rerun_item_counts_once() -> None:
@@ -102,7 +112,7 @@ def test_compare_runs_pairs_same_models_and_lists_unpaired_items(tmp_path: Path)
     assert run.pairs == (("flash", "flash"),)
     (c,) = run.comparisons
     assert c.baseline == "flash @ 20260101-000000-aaaa" and c.candidate == "flash @ b"
-    assert c.regressed == ["s::c1"] and c.labels("flaky") == ["s::c2"]
+    assert c.now_failing == ["s::c1"] and c.labels("flaky") == ["s::c2"]
     assert c.only_baseline == ("s::gone",) and c.only_candidate == ("s::new",)
     assert run.only_in_a == (("s", "c2", "flash", 2), ("s", "gone", "flash", 1))
     assert run.only_in_b == (("s", "new", "flash", 1),)
@@ -111,7 +121,8 @@ def test_compare_runs_pairs_same_models_and_lists_unpaired_items(tmp_path: Path)
     json.dumps(out, allow_nan=False)
     assert out["comparisons"][0]["baseline_model"] == "flash"
     assert out["only_in_b"] == [{"suite": "s", "case": "new", "model": "flash", "sample": 1}]
-    assert out["gate"]["ok"] is False            # c1 went from 2/2 to 0/2
+    assert out["gate"]["ok"] is True             # c1 went from 2/2 to 0/2: not evidence
+    assert "cannot reach significance" in out["gate"]["warnings"][0]
     assert set(out["models_a"]) == {"flash", "pro"}
 
 
@@ -124,7 +135,7 @@ def test_compare_runs_with_a_baseline_model(tmp_path: Path) -> None:
     run = compare_runs(a, b, baseline="gemini-2.5-flash")
     assert [c.verdict for c in run.comparisons] == ["REGRESSED", "NO_SIGNIFICANT_CHANGE"]
     assert run.only_in_a == () and run.only_in_b == ()
-    ok, reasons = run.gate()
+    ok, reasons, _ = run.gate()
     assert not ok and "gemini-3-flash @ b vs gemini-2.5-flash @ a: REGRESSED" in reasons[0]
     with pytest.raises(ValueError, match="baseline model 'nope' is not in"):
         compare_runs(a, b, baseline="nope")

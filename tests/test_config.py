@@ -20,6 +20,9 @@ def test_defaults_without_a_table(tmp_path):
     s = load_settings(write(tmp_path, "[project]\nname = 'x'\n"))
     assert s.models == () and s.target == "gemini" and s.gate == "off" and s.alpha == 0.05
     assert s.cassette_dir == tmp_path / "cassettes" and s.retry.attempts == 4
+    assert s.gate_underpowered == "warn"
+    strict = load_settings(write(tmp_path, '[tool.harness]\ngate_underpowered = "fail"\n'))
+    assert strict.gate_underpowered == "fail"
 
 
 def test_overrides_replace_and_validate(tmp_path):
@@ -37,6 +40,7 @@ def test_overrides_replace_and_validate(tmp_path):
     ('[tool.harness]\ntarget = "openai"\n', ["unknown target 'openai'", "gemini, sim"]),
     ('[tool.harness]\nsamples = 0\n', ["samples", "greater than or equal to 1"]),
     ('[tool.harness]\ngate = "maybe"\n', ["gate"]),
+    ('[tool.harness]\ngate_underpowered = "ignore"\n', ["gate_underpowered", "'warn' or 'fail'"]),
     ('[tool.harness.prices]\n"m" = {input = -1, output = 2}\n', ["prices"]),
     ("[tool.harness\n", ["invalid TOML"]),
 ])

@@ -64,7 +64,7 @@ def test_record_run_writes_reports_summary_and_history(project):
     assert oracle["ci_low"] < oracle["pass_rate"] <= oracle["ci_high"] <= 1
     [comparison] = summary["comparisons"]
     assert (comparison["baseline"], comparison["candidate"]) == ("sim-oracle", "sim-wrong")
-    assert sorted(comparison["regressed"]) == [f"demo::add-{i}" for i in range(1, 7)]
+    assert sorted(comparison["now_failing"]) == [f"demo::add-{i}" for i in range(1, 7)]
     assert comparison["verdict"] == "REGRESSED"
     assert comparison["p_value"] == pytest.approx(2 * 0.5 ** 6)  # exact McNemar, 6 discordant
     html = (latest(project) / "report.html").read_text()

@@ -256,7 +256,9 @@ def test_comparison_section_links_cases_to_the_candidate_transcript(
     text = card.all_text()
     assert f"{comp['p_value']:.3g}" in text or "<0.001" in text
     cases = list(dict.fromkeys(r["case"] for r in records))
-    for label in comp["regressed"] + comp["fixed"]:
+    labels = comp["regressed"] + comp["now_failing"] + comp["now_passing"]
+    assert labels
+    for label in labels:
         link = next(a for a in card.find_all("a") if a.all_text() == label)
         assert link.attrs["href"] == f"#t-{cases.index(label.split('::')[1])}-1"
 

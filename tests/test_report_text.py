@@ -45,7 +45,8 @@ def test_markdown_comparison_and_gate(regressed: dict[str, Any]) -> None:
     text = render_markdown(regressed)
     assert "### pro vs flash: 🔻 **REGRESSED**" in text
     assert "exact McNemar: p = 0.0391 (8 cases worse, 1 better) at alpha 0.05" in text
-    assert "- Regressed (8): `s::c0`, `s::c1`" in text and "- Fixed (1): `s::x`" in text
+    assert "- Now failing (8): `s::c0`, `s::c1`" in text and "- Now passing (1): `s::x`" in text
+    assert "- Regressed (per-case test, Holm-adjusted) (0)" in text
     assert "Not compared (ERROR or nothing judged) (1): `s::e` (1 ERROR of 1 samples" in text
     assert "❌ **failed**" in text and "- pro vs flash: REGRESSED" in text
 
@@ -54,7 +55,7 @@ def test_markdown_caps_lists_and_escapes(tmp_path: Path) -> None:
     recs = (records("a|<b>x</b>", {f"c{i}": "1" for i in range(40)})
             + records("b", {f"c{i}": "0" for i in range(40)}))
     text = render_markdown(summary_json(recs, baseline="a|<b>x</b>"), case_limit=5)
-    assert "- Regressed (40): `s::c0`" in text and ", and 35 more" in text
+    assert "- Now failing (40): `s::c0`" in text and ", and 35 more" in text
     # Backslash escapes: GitHub shows "a|<b>x</b>" as text, not as bold HTML or a new column.
     assert "<b>" not in text and "a\\|\\<b\\>x\\</b\\>" in text
     assert md("*x* [y](z) `q` a&b") == "\\*x\\* \\[y\\](z) \\`q\\` a&amp;b"
@@ -87,9 +88,10 @@ def test_terminal_lines(regressed: dict[str, Any]) -> None:
     assert lines[2].split()[:2] == ["pro", "20.0%"] and "2/8/0/0" in lines[2]
     comp = next(line for line in lines if line.startswith("pro vs flash"))
     assert "REGRESSED (p=0.0391, -77.8 pts 95% CI" in comp
-    assert any(line.strip().startswith("regressed 8: s::c0, s::c1") and "+" in line
+    assert any(line.strip().startswith("now failing 8: s::c0, s::c1") and "+" in line
                for line in lines)
-    assert any(line.strip() == "fixed 1: s::x" for line in lines)
+    assert any(line.strip() == "now passing 1: s::x" for line in lines)
+    assert any(line.strip() == "regressed 0: none" for line in lines)
     assert "gate: FAILED (1 reason)" in lines
     assert all(len(line) < 500 for line in lines)
 

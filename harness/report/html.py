@@ -43,13 +43,17 @@ def _gate(summary: Mapping[str, Any], limit: int = 20) -> str:
     if not summary.get("comparisons"):
         return f'<div class="gate none"><b>No comparison</b> — the gate had nothing to judge.' \
                f"{notes}</div>"
+    warns = "".join(f"<li>{e(w)}</li>" for w in gate.get("warnings") or [])
+    warns = f'<ul class="muted">{warns}</ul>' if warns else ""
     if gate.get("ok"):
-        return f'<div class="gate ok"><b>✓ Gate passed</b> — no candidate regressed.{notes}</div>'
+        return (f'<div class="gate ok"><b>✓ Gate passed</b> — no candidate regressed.{warns}'
+                f"{notes}</div>")
     reasons = list(gate.get("reasons") or [])
     items = "".join(f"<li>{e(fmt.truncate(r, 1500)[0])}</li>" for r in reasons[:limit])
     more = f"<li>… and {len(reasons) - limit} more (summary.json)</li>" \
         if len(reasons) > limit else ""
-    return f'<div class="gate bad"><b>✗ Gate failed</b><ul>{items}{more}</ul>{notes}</div>'
+    return (f'<div class="gate bad"><b>✗ Gate failed</b><ul>{items}{more}</ul>{warns}'
+            f"{notes}</div>")
 
 
 def _ci_bar(low: float | None, high: float | None, rate: float | None) -> str:
@@ -133,7 +137,9 @@ def comparison_card(c: Mapping[str, Any], grid: Grid, limit: int = 200) -> str:
         return None if r is None or col is None else grid.panel_id(r, col)
 
     lists = []
-    for key, title, opened in (("regressed", "Regressed", True), ("fixed", "Fixed", True),
+    for key, title, opened in (("regressed", "Regressed", True), ("improved", "Improved", True),
+                               ("now_failing", "Now failing", True),
+                               ("now_passing", "Now passing", True),
                                ("flaky", "Flaky", False), ("still_failing", "Still failing",
                                                            False)):
         labels = list(c.get(key) or [])
@@ -152,7 +158,8 @@ def comparison_card(c: Mapping[str, Any], grid: Grid, limit: int = 200) -> str:
         lists.append(f"<details><summary>Not compared ({len(extra)})</summary>"
                      f'<ul class="cases">{items}</ul></details>')
     counts = "".join(f"<span>{e(k.replace('_', ' '))} {len(c.get(k) or [])}</span>"
-                     for k in ("regressed", "fixed", "flaky", "still_passing", "still_failing"))
+                     for k in ("regressed", "improved", "now_failing", "now_passing", "flaky",
+                               "still_passing", "still_failing"))
     return (f'<article class="cmp {e(verdict)}"><h3>{e(c.get("candidate"))} '
             f'<span class="muted">vs</span> {e(c.get("baseline"))}'
             f'<span class="verdict">{e(verdict)}</span></h3>'

@@ -87,10 +87,18 @@ def comparison_block(c: Mapping[str, Any], limit: int = 30) -> list[str]:
              f"- {md(c.get('test', 'paired test'))}: p = {fmt.p_value(c.get('p_value'))} "
              f"({c.get('down', 0)} cases worse, {c.get('up', 0)} better) at alpha "
              f"{c.get('alpha', 0.05):g}",
-             _case_list("Regressed", list(c.get("regressed") or []), limit),
-             _case_list("Fixed", list(c.get("fixed") or []), limit),
+             _case_list("Regressed (per-case test, Holm-adjusted)",
+                        list(c.get("regressed") or []), limit),
+             _case_list("Now failing", list(c.get("now_failing") or []), limit),
+             _case_list("Now passing", list(c.get("now_passing") or []), limit),
              f"- Still passing: {len(c.get('still_passing') or [])}, still failing: "
              f"{len(c.get('still_failing') or [])}"]
+    if c.get("improved"):
+        lines.insert(5, _case_list("Improved (per-case test, Holm-adjusted)",
+                                   list(c["improved"]), limit))
+    if c.get("can_reach_significance") is False:
+        lines.append(f"- ⚠️ This suite cannot reach significance: the smallest possible p is "
+                     f"{fmt.p_value(c.get('min_p'))}; add cases or samples")
     if c.get("flaky"):  # only with samples > 1 (one sample is plainly pass or fail)
         lines.append(_case_list("Flaky", list(c["flaky"]), limit))
     excluded = list(c.get("excluded") or [])
@@ -110,15 +118,17 @@ def gate_block(summary: Mapping[str, Any], limit: int = 50) -> list[str]:
     gate = summary.get("gate") or {"ok": True, "reasons": []}
     if not summary.get("comparisons"):
         return ["## Gate", "", "✅ passed: no comparisons to judge"]
+    warnings = [f"- ⚠️ {md(w)}" for w in gate.get("warnings") or []]
     if gate.get("ok"):
-        return ["## Gate", "", "✅ passed: no candidate regressed"]
+        return ["## Gate", "", "✅ passed: no candidate regressed",
+                *(["", *warnings] if warnings else [])]
     reasons = list(gate.get("reasons") or [])
     lines = ["## Gate", "",
              f"❌ **failed** ({len(reasons)} reason{'s' if len(reasons) != 1 else ''})", ""]
     lines += [f"- {md(fmt.truncate(r, 2000)[0])}" for r in reasons[:limit]]
     if len(reasons) > limit:
         lines.append(f"- and {len(reasons) - limit} more (summary.json has them all)")
-    return lines
+    return lines + warnings
 
 
 def render_markdown(summary: Mapping[str, Any], *, run_id: str | None = None,

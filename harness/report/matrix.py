@@ -1,8 +1,8 @@
 """The case x model matrix: one row per case, one column per model, each cell opens a transcript.
 
 Cells are coloured by verdict (with samples > 1: the pass fraction, amber when mixed), and
-candidate cells carry the comparison's transition (▼ regressed, ▲ fixed, ~ flaky). Radio buttons
-and sibling selectors filter the rows without JavaScript.
+candidate cells carry the comparison's transition (▼ now failing, ▲ now passing, ~ flaky).
+Radio buttons and sibling selectors filter the rows without JavaScript.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 from harness.report.panels import Limits, e, panel_html
 
 CaseKey = tuple[str, str]
-MARKS = {"regressed": ("▼", "regressed"), "fixed": ("▲", "fixed"), "flaky": ("~", "flaky")}
+MARKS = {"now_failing": ("▼", "now failing"), "now_passing": ("▲", "now passing"),
+         "flaky": ("~", "flaky")}
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def matrix_html(grid: Grid, summary: Mapping[str, Any]) -> str:
     legend = ('<p class="legend"><span class="sw v-pass">✓</span> pass '
               '<span class="sw v-fail">✗</span> fail <span class="sw v-mixed">1/3</span> '
               'some samples pass <span class="sw v-error">E</span> ERROR (infrastructure) '
-              '<span class="sw v-skipped">-</span> skipped · ▼ regressed ▲ fixed ~ flaky '
+              '<span class="sw v-skipped">-</span> skipped · ▼ now failing ▲ now passing ~ flaky '
               "against the baseline · click a cell for its transcript</p>")
     return (f"{legend}{filters}<div class=\"mwrap\"><table class=\"matrix\">"
             f"{_head(grid, summary)}<tbody>{''.join(rows)}</tbody></table></div></div>")

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.results.records import read_results
-from harness.stats.paired import Comparison, Thresholds, compare_models, gate
+from harness.stats.gate import GateResult, gate
+from harness.stats.paired import Comparison, Thresholds, compare_models
 from harness.stats.pricing import Price
 from harness.stats.summary import ModelSummary, by_model, summarize
 from harness.stats.tally import ItemKey, dedupe_items, item_key
@@ -25,11 +26,27 @@ METHODS = {
     "pass_at_k": "unbiased 1 - C(n-c,k)/C(n,k) per case (Chen et al. 2021), mean over cases "
                  "with at least k judged samples",
     "pass_hat_k": "unbiased C(c,k)/C(n,k) per case (Yao et al. 2024), mean over cases",
-    "paired_test": "exact McNemar (binomial test on discordant cases) with one sample per "
-                   "case; otherwise a sign test on per-case pass fractions (ties dropped)",
-    "effect_ci": "difference in pass rate (candidate - baseline): Newcombe's hybrid score "
-                 "interval for paired proportions with one sample per case; otherwise a "
-                 "seeded percentile bootstrap over cases",
+    "paired_test": "exact conditional test for a common odds ratio stratified by case (Birch; "
+                   "exact Cochran-Mantel-Haenszel): given each case's total passes, the "
+                   "candidate's passes are noncentral hypergeometric; two-sided p = twice the "
+                   "smaller tail; with one sample per case this is the exact McNemar test",
+    "effect_ci": "the same test inverted: exact interval for the common odds ratio (candidate "
+                 "over baseline; null = unbounded), mapped to the expected pass-rate "
+                 "difference given each case's totals, so it excludes 0 exactly when the "
+                 "verdict is REGRESSED or IMPROVED; difference = that map at the conditional "
+                 "MLE (the observed difference when sample counts are equal)",
+    "per_case": "regressed / improved: Fisher's exact test per case (twice the smaller tail), "
+                "Holm-adjusted over the cases whose totals allow significance (Tarone's "
+                "rule), adjusted p < alpha",
+    "transitions": "descriptive, not tests: now_failing (stable pass -> stable fail), "
+                   "now_passing (stable fail -> stable pass), still_passing, still_failing, "
+                   "flaky",
+    "power": "min_p: smallest p-value the suite's shape allows; can_reach_significance: "
+             "min_p < alpha; min_detectable_cases: fewest cases going from always passing to "
+             "always failing that would be significant; samples_needed: rough samples per "
+             "case and side for 80% power at the observed per-case rates",
+    "gate": "fails on a REGRESSED verdict or a regressed case: at most alpha per candidate "
+            "on identical models (alpha/2 from each); with k candidates at most k * alpha",
     "classes": "per case: stable pass if pass fraction >= stable_pass, stable fail if <= "
                "stable_fail, flaky otherwise",
     "cost": "USD per 1M tokens from [tool.harness.prices]; thought tokens at the output "
@@ -67,18 +84,33 @@ def model_summary_to_json(s: ModelSummary) -> dict[str, Any]:
     }
 
 
+def _or(v: float | None) -> float | None:
+    """Odds-ratio bounds in JSON: null for an unbounded (infinite) end."""
+    return None if v is None or v == float("inf") else v
+
+
 def comparison_to_json(c: Comparison) -> dict[str, Any]:
     """JSON form of a :class:`~harness.stats.paired.Comparison` (cases as ``suite::case``)."""
     return {
         "baseline": c.baseline, "candidate": c.candidate,
-        "regressed": c.regressed, "fixed": c.fixed,
+        "regressed": c.regressed, "improved": c.improved,
+        "now_failing": c.now_failing, "now_passing": c.now_passing,
         "still_passing": c.labels("still_passing"), "still_failing": c.labels("still_failing"),
         "flaky": c.labels("flaky"), "worse": c.worse, "better": c.better,
         "p_value": c.p_value, "verdict": c.verdict, "test": c.test,
-        "difference": c.difference, "ci_low": c.ci_low, "ci_high": c.ci_high,
+        "difference": c.difference, "observed_difference": c.observed_difference,
+        "ci_low": c.ci_low, "ci_high": c.ci_high,
+        "odds_ratio": _or(c.odds_ratio), "odds_ratio_low": _or(c.odds_ratio_low),
+        "odds_ratio_high": _or(c.odds_ratio_high),
         "interval_method": c.interval_method, "confidence": c.confidence, "alpha": c.alpha,
         "baseline_rate": c.baseline_rate, "candidate_rate": c.candidate_rate,
         "paired_cases": len(c.cases), "up": c.up, "down": c.down,
+        "informative_cases": c.informative, "holm_family": c.holm_family,
+        "min_p": c.min_p, "can_reach_significance": c.can_reach_significance,
+        "min_p_given_totals": c.min_p_given_totals,
+        "min_detectable_cases": c.min_detectable_cases,
+        "min_detectable_difference": c.min_detectable_difference,
+        "samples_needed": c.samples_needed,
         "excluded": [{"case": e.label, "reason": e.reason} for e in c.excluded],
         "only_baseline": list(c.only_baseline), "only_candidate": list(c.only_candidate),
         "thresholds": {"stable_pass": c.thresholds.stable_pass,
@@ -87,14 +119,15 @@ def comparison_to_json(c: Comparison) -> dict[str, Any]:
                    "baseline": {"passed": t.baseline.passed, "judged": t.baseline.judged},
                    "candidate": {"passed": t.candidate.passed, "judged": t.candidate.judged},
                    "baseline_class": t.baseline_class, "candidate_class": t.candidate_class,
-                   "transition": t.transition, "delta": t.delta} for t in c.cases],
+                   "transition": t.transition, "delta": t.delta, "p_value": t.p_value,
+                   "p_adjusted": t.p_adjusted} for t in c.cases],
     }
 
 
 def summary_json(records: Iterable[Mapping[str, Any]], baseline: str | None = None,
                  alpha: float = 0.05, *, prices: Mapping[str, Price] | None = None,
                  confidence: float = 0.95, thresholds: Thresholds | None = None,
-                 seed: int = 0, stable_min_samples: int = 2) -> dict[str, Any]:
+                 gate_underpowered: str = "warn") -> dict[str, Any]:
     """The ``summary.json`` of one run.
 
     Every model in the records is summarized; when ``baseline`` ran, every other model is
@@ -105,10 +138,10 @@ def summary_json(records: Iterable[Mapping[str, Any]], baseline: str | None = No
         baseline: The baseline model (``--baseline`` / ``[tool.harness] baseline``).
         alpha: Significance level of the verdicts.
         prices: Price table by model (missing models: cost null).
-        confidence: Coverage of every interval.
-        thresholds: Flakiness class thresholds.
-        seed: Bootstrap seed.
-        stable_min_samples: Samples a case needs on both sides for the gate's stable rule.
+        confidence: Coverage of the per-model intervals (a comparison's interval has
+            coverage ``1 - alpha``: it is its test inverted).
+        thresholds: Descriptive class thresholds.
+        gate_underpowered: ``warn`` or ``fail`` when a comparison cannot reach significance.
 
     Returns:
         ``{"models": {...}, "comparisons": [...], "gate": {...}, ...}`` (JSON-ready).
@@ -128,15 +161,14 @@ def summary_json(records: Iterable[Mapping[str, Any]], baseline: str | None = No
                      f"{', '.join(groups) or 'none'}): nothing compared")
     else:
         comparisons = [compare_models(groups[baseline], recs_m, baseline=baseline,
-                                      candidate=model, alpha=alpha, confidence=confidence,
-                                      thresholds=thresholds, seed=seed)
+                                      candidate=model, alpha=alpha, thresholds=thresholds)
                        for model, recs_m in groups.items() if model != baseline]
-    ok, reasons = gate(comparisons, stable_min_samples=stable_min_samples)
+    ok, reasons, warnings = gate(comparisons, underpowered=gate_underpowered)
     return {
         "baseline": baseline, "alpha": alpha, "confidence": confidence, "methods": METHODS,
         "models": {m: model_summary_to_json(s) for m, s in summaries.items()},
         "comparisons": [comparison_to_json(c) for c in comparisons],
-        "gate": {"ok": ok, "reasons": reasons}, "notes": notes,
+        "gate": {"ok": ok, "reasons": reasons, "warnings": warnings}, "notes": notes,
     }
 
 
@@ -185,13 +217,13 @@ class RunComparison:
     summaries_a: dict[str, ModelSummary]
     summaries_b: dict[str, ModelSummary]
 
-    def gate(self, stable_min_samples: int = 2) -> tuple[bool, list[str]]:
-        """The gate over this comparison (see :func:`harness.stats.paired.gate`)."""
-        return gate(self.comparisons, stable_min_samples=stable_min_samples)
+    def gate(self, underpowered: str = "warn") -> GateResult:
+        """The gate over this comparison (see :func:`harness.stats.gate.gate`)."""
+        return gate(self.comparisons, underpowered=underpowered)
 
-    def to_json(self, stable_min_samples: int = 2) -> dict[str, Any]:
+    def to_json(self, underpowered: str = "warn") -> dict[str, Any]:
         """JSON form, with the same keys as ``summary.json`` where they apply."""
-        ok, reasons = self.gate(stable_min_samples)
+        ok, reasons, warnings = self.gate(underpowered)
 
         def items(keys: Sequence[ItemKey]) -> list[dict[str, Any]]:
             return [{"suite": s, "case": c, "model": m, "sample": k} for s, c, m, k in keys]
@@ -206,7 +238,8 @@ class RunComparison:
             "models_b": {m: model_summary_to_json(s) for m, s in self.summaries_b.items()},
             "comparisons": comps, "only_in_a": items(self.only_in_a),
             "only_in_b": items(self.only_in_b), "uncompared_a": list(self.uncompared_a),
-            "uncompared_b": list(self.uncompared_b), "gate": {"ok": ok, "reasons": reasons},
+            "uncompared_b": list(self.uncompared_b),
+            "gate": {"ok": ok, "reasons": reasons, "warnings": warnings},
         }
 
 
@@ -229,7 +262,7 @@ def _model_pairs(models_a: Sequence[str], models_b: Sequence[str],
 
 def compare_runs(a: Path, b: Path, baseline: str | None = None, *, alpha: float = 0.05,
                  confidence: float = 0.95, thresholds: Thresholds | None = None,
-                 seed: int = 0, prices: Mapping[str, Price] | None = None) -> RunComparison:
+                 prices: Mapping[str, Price] | None = None) -> RunComparison:
     """Compare two earlier runs offline, B as the candidate.
 
     Items are paired by (suite, case, model, sample). Which models are compared: with
@@ -242,9 +275,8 @@ def compare_runs(a: Path, b: Path, baseline: str | None = None, *, alpha: float 
         b: Candidate run, likewise.
         baseline: A model of A to compare every model of B with.
         alpha: Significance level of the verdicts.
-        confidence: Coverage of the intervals.
-        thresholds: Flakiness class thresholds.
-        seed: Bootstrap seed.
+        confidence: Coverage of the per-model intervals (a comparison's is ``1 - alpha``).
+        thresholds: Descriptive class thresholds.
         prices: Price table for the per-run summaries.
 
     Returns:
@@ -267,8 +299,7 @@ def compare_runs(a: Path, b: Path, baseline: str | None = None, *, alpha: float 
     for ma, mb in pairs:
         comparisons.append(compare_models(
             groups_a[ma], groups_b[mb], baseline=f"{ma} @ {label_a}",
-            candidate=f"{mb} @ {label_b}", alpha=alpha, confidence=confidence,
-            thresholds=thresholds, seed=seed))
+            candidate=f"{mb} @ {label_b}", alpha=alpha, thresholds=thresholds))
         keys_a = {item_key(r)[:2] + item_key(r)[3:]: item_key(r) for r in groups_a[ma]}
         keys_b = {item_key(r)[:2] + item_key(r)[3:]: item_key(r) for r in groups_b[mb]}
         only_a += [keys_a[k] for k in sorted(keys_a.keys() - keys_b.keys())]

@@ -36,18 +36,22 @@ def _table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def comparison_line(c: Mapping[str, Any], width: int = 60) -> str:
-    """One line per comparison: verdict, p-value, difference, regressed and fixed cases."""
+    """One line per comparison: verdict, p-value, difference, then the case lists."""
     conf = round(100 * float(c.get("confidence") or 0.95))
-    regressed, fixed = list(c.get("regressed") or []), list(c.get("fixed") or [])
     line = (f"{c.get('candidate')} vs {c.get('baseline')}: {c.get('verdict')} "
             f"(p={fmt.p_value(c.get('p_value'))}, {fmt.pts(c.get('difference'))} "
             f"{conf}% CI {fmt.pts_interval(c.get('ci_low'), c.get('ci_high'))}, "
             f"{c.get('paired_cases', 0)} paired cases)")
-    parts = [line, f"    regressed {len(regressed)}: {fmt.names(regressed, 5, width)}",
-             f"    fixed {len(fixed)}: {fmt.names(fixed, 5, width)}"]
-    flaky = c.get("flaky") or []
-    if flaky:
-        parts.append(f"    flaky {len(flaky)}: {fmt.names(list(flaky), 5, width)}")
+    parts = [line]
+    for key, label, always in (("regressed", "regressed", True), ("improved", "improved", False),
+                               ("now_failing", "now failing", True),
+                               ("now_passing", "now passing", True), ("flaky", "flaky", False)):
+        cases = list(c.get(key) or [])
+        if always or cases:
+            parts.append(f"    {label} {len(cases)}: {fmt.names(cases, 5, width)}")
+    if c.get("can_reach_significance") is False:
+        parts.append(f"    cannot reach significance: smallest possible p = "
+                     f"{fmt.p_value(c.get('min_p'))}")
     return "\n".join(parts)
 
 
@@ -85,4 +89,5 @@ def render_terminal(summary: Mapping[str, Any], *, reasons_limit: int = 10) -> l
                   for r in reasons[:reasons_limit]]
         if len(reasons) > reasons_limit:
             lines.append(f"  ... +{len(reasons) - reasons_limit} more (see report.md)")
+    lines += [f"gate warning: {w}" for w in gate.get("warnings") or []]
     return lines

@@ -1,21 +1,24 @@
-"""Baseline vs candidate: per-case transitions, a paired test, the effect size, the gate.
+"""Baseline vs candidate: one exact analysis per comparison, per-case tests, the gate.
 
-Cases are paired by (suite, case). Each side's case has a pass fraction over its judged samples.
+Cases are paired by (suite, case). Each side's case has judged samples and passes.
 
-* Classes per side (:class:`Thresholds`): stable pass when the fraction is >= ``stable_pass``
-  (default 1.0: every sample passed), stable fail when <= ``stable_fail`` (default 0.0: none
-  passed), flaky otherwise. With one sample a case is simply pass or fail.
-* Transitions: fixed (fail -> pass), regressed (pass -> fail), still passing, still failing,
-  flaky (either side flaky).
-* Paired test: a two-sided sign test (exact binomial on cases whose pass fraction went up
-  versus down, ties dropped). When every paired case has one sample on each side this *is* the
-  exact McNemar test (the discordant cases are exactly the ups and downs) and is named so.
-* Effect: candidate minus baseline pass rate, the mean over paired cases of the fraction
-  difference. 95 % interval: Newcombe's hybrid score interval for paired proportions with one
-  sample per case; otherwise a seeded percentile bootstrap over cases (the case is the
-  independent unit, so within-case correlation is kept).
-* Verdict: REGRESSED / IMPROVED when p < alpha (direction: more cases down than up, or the
-  reverse), else NO_SIGNIFICANT_CHANGE.
+* **One analysis** (:func:`harness.stats.exact.exact_stratified`): the exact conditional test
+  for a common odds ratio stratified by case (Birch; exact Cochran-Mantel-Haenszel). Its
+  p-value, its interval (inverted from the same p-value function) and its estimate, mapped to
+  the pass-rate scale, give the verdict, so REGRESSED / IMPROVED appear exactly when the
+  interval excludes 0 in that direction. With one sample per case it is the exact McNemar test.
+  Every sample counts: a case that went from 5/5 to 0/5 weighs more than one that went
+  from 1/1 to 0/1.
+* **Per-case "regressed" / "improved"** are statistical: Fisher's exact test in the case
+  (the same conditional model in one stratum), Holm-adjusted at alpha across the cases that
+  could reach significance given their totals (Tarone's rule; a case whose samples all pass,
+  or all fail, on both sides never can). The chance of naming any unchanged case is at most
+  alpha. With fewer than 4 samples a side no single case can be significant at 0.05.
+* **Descriptive transitions** use their own words and never "regressed": ``now_failing``
+  (stable pass -> stable fail), ``now_passing`` (the reverse), ``still_passing``,
+  ``still_failing``, ``flaky`` (either side flaky); classes by :class:`Thresholds`.
+* **Power**: the smallest p-value the suite's shape allows, whether it can reach alpha at all,
+  the smallest drop it could detect, and roughly how many samples would detect what was seen.
 * A case with an ERROR on either side, or not judged on one side (all skipped), is excluded
   from pairing and listed; cases present on one side only are listed, not paired.
 """
@@ -24,13 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-from harness.stats.intervals import (
-    bootstrap_mean_interval,
-    exact_binomial_p,
-    newcombe_paired_interval,
-)
+from harness.stats import exact, power
 from harness.stats.tally import CaseKey, CaseTally, case_label, tally_cases
 
 REGRESSED = "REGRESSED"
@@ -38,16 +37,21 @@ IMPROVED = "IMPROVED"
 NO_SIGNIFICANT_CHANGE = "NO_SIGNIFICANT_CHANGE"
 VERDICTS = (REGRESSED, IMPROVED, NO_SIGNIFICANT_CHANGE)
 
-TRANSITIONS = ("fixed", "regressed", "still_passing", "still_failing", "flaky")
+TRANSITIONS = ("now_passing", "now_failing", "still_passing", "still_failing", "flaky")
 MCNEMAR = "exact McNemar"
-SIGN_TEST = "sign test"
-NEWCOMBE = "Newcombe hybrid score (paired)"
-BOOTSTRAP = "paired percentile bootstrap over cases"
+EXACT_CMH = "exact conditional test stratified by case (exact CMH)"
+EXACT_INTERVAL = ("exact conditional interval for the common odds ratio (inverted from the "
+                  "test's p-value function), as expected pass-rate difference given each "
+                  "case's totals")
+
+__all__ = ["EXACT_CMH", "EXACT_INTERVAL", "IMPROVED", "MCNEMAR", "NO_SIGNIFICANT_CHANGE",
+           "REGRESSED", "TRANSITIONS", "VERDICTS", "CaseTransition", "Comparison", "Exclusion",
+           "Thresholds", "compare_models", "compare_tallies", "transition"]
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Pass-fraction thresholds of the flakiness classes.
+    """Pass-fraction thresholds of the descriptive classes.
 
     Attributes:
         stable_pass: A fraction at or above this is a stable pass.
@@ -73,10 +77,10 @@ class Thresholds:
 
 
 def transition(baseline_class: str, candidate_class: str) -> str:
-    """The transition name for two classes."""
+    """The descriptive transition name for two classes (one of :data:`TRANSITIONS`)."""
     if "flaky" in (baseline_class, candidate_class):
         return "flaky"
-    return {("fail", "pass"): "fixed", ("pass", "fail"): "regressed",
+    return {("fail", "pass"): "now_passing", ("pass", "fail"): "now_failing",
             ("pass", "pass"): "still_passing"}.get((baseline_class, candidate_class),
                                                    "still_failing")
 
@@ -92,7 +96,11 @@ class CaseTransition:
         candidate: The candidate's verdict counts.
         baseline_class: ``pass`` / ``fail`` / ``flaky``.
         candidate_class: ``pass`` / ``fail`` / ``flaky``.
-        transition: One of :data:`TRANSITIONS`.
+        transition: One of :data:`TRANSITIONS` (descriptive, not a test).
+        p_value: Fisher's exact two-sided p-value in this case (None: uninformative, every
+            sample passed or every sample failed on both sides).
+        p_adjusted: Holm-adjusted across the comparison's per-case family (informative cases
+            that could reach significance, by Tarone's rule; 1.0 for the rest; None likewise).
 
     """
 
@@ -103,6 +111,8 @@ class CaseTransition:
     baseline_class: str
     candidate_class: str
     transition: str
+    p_value: float | None = None
+    p_adjusted: float | None = None
 
     @property
     def label(self) -> str:
@@ -140,7 +150,7 @@ class Exclusion:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Baseline vs one candidate.
+    """Baseline vs one candidate: verdict, interval, p-value and case lists from one analysis.
 
     Attributes:
         baseline: Baseline name (a model, or ``run:model`` across runs).
@@ -149,20 +159,41 @@ class Comparison:
         excluded: Cases in both but left out (ERROR or nothing judged on a side).
         only_baseline: Cases only the baseline has.
         only_candidate: Cases only the candidate has.
-        test: :data:`MCNEMAR` or :data:`SIGN_TEST`.
-        interval_method: :data:`NEWCOMBE` or :data:`BOOTSTRAP` (with its seed).
+        test: :data:`MCNEMAR` (one sample per case) or :data:`EXACT_CMH`.
+        interval_method: :data:`EXACT_INTERVAL`.
         up: Paired cases whose pass fraction went up.
         down: Paired cases whose pass fraction went down.
-        p_value: Two-sided p-value (1.0 without discordant cases; None without paired cases).
+        informative: Paired cases that can move the test (not all-pass or all-fail on both
+            sides).
+        holm_family: Cases in the per-case tests' multiplicity family: the informative cases
+            whose total allows significance (Tarone's rule; the rest can never be significant).
+        p_value: Two-sided exact p-value (None without paired cases).
         baseline_rate: Mean baseline pass fraction over paired cases.
         candidate_rate: Mean candidate pass fraction over paired cases.
-        difference: ``candidate_rate - baseline_rate``.
-        ci_low: Lower bound of the difference's interval.
-        ci_high: Upper bound.
-        alpha: Significance level of the verdict.
-        confidence: Coverage of the interval.
+        difference: Estimated candidate-minus-baseline pass rate (the conditional MLE mapped
+            to the pass-rate scale; equals ``observed_difference`` when every case has the
+            same number of samples on both sides).
+        observed_difference: ``candidate_rate - baseline_rate``.
+        ci_low: Lower end of the difference's interval (coverage ``confidence``).
+        ci_high: Upper end.
+        odds_ratio: Common odds ratio estimate, candidate over baseline (0 / inf when every
+            informative case moved one way; None when undefined).
+        odds_ratio_low: Its interval's lower end (0 possible).
+        odds_ratio_high: Its interval's upper end (inf possible).
+        alpha: Significance level of the verdict and of the per-case tests.
+        confidence: ``1 - alpha``: the interval is the test inverted.
         verdict: One of :data:`VERDICTS`.
-        thresholds: The classes' thresholds.
+        thresholds: The descriptive classes' thresholds.
+        min_p: The smallest p-value this suite's shape could ever give (every case moving
+            from all samples passing to all failing).
+        can_reach_significance: ``min_p < alpha``; False: no outcome could be significant.
+        min_p_given_totals: The smallest p-value any outcome could give with these cases'
+            observed totals (how much room the results left).
+        min_detectable_cases: Fewest cases going from always passing to always failing, the
+            rest unchanged, that would be significant (None: not even all of them).
+        min_detectable_difference: The same as a pass-rate drop (a fraction; negative).
+        samples_needed: Rough samples per case and side for 80 % power to detect a change
+            like the observed one (None when nothing changed).
 
     """
 
@@ -176,41 +207,67 @@ class Comparison:
     interval_method: str
     up: int
     down: int
+    informative: int
+    holm_family: int
     p_value: float | None
     baseline_rate: float | None
     candidate_rate: float | None
     difference: float | None
+    observed_difference: float | None
     ci_low: float | None
     ci_high: float | None
+    odds_ratio: float | None
+    odds_ratio_low: float | None
+    odds_ratio_high: float | None
     alpha: float
     confidence: float
     verdict: str
     thresholds: Thresholds
+    min_p: float
+    can_reach_significance: bool
+    min_p_given_totals: float | None
+    min_detectable_cases: int | None
+    min_detectable_difference: float | None
+    samples_needed: int | None
 
     def labels(self, name: str) -> list[str]:
-        """Labels of the paired cases with transition ``name``."""
+        """Labels of the paired cases with descriptive transition ``name``."""
         if name not in TRANSITIONS:
             raise ValueError(f"unknown transition {name!r}; valid: {', '.join(TRANSITIONS)}")
         return [c.label for c in self.cases if c.transition == name]
 
-    @property
-    def regressed(self) -> list[str]:
-        """Cases that went from pass to fail."""
-        return self.labels("regressed")
+    def _significant(self, sign: int) -> list[str]:
+        return [c.label for c in self.cases if c.p_adjusted is not None
+                and c.p_adjusted < self.alpha and c.delta * sign > 0]
 
     @property
-    def fixed(self) -> list[str]:
-        """Cases that went from fail to pass."""
-        return self.labels("fixed")
+    def regressed(self) -> list[str]:
+        """Cases statistically worse: Holm-adjusted Fisher p < alpha, pass fraction down."""
+        return self._significant(-1)
+
+    @property
+    def improved(self) -> list[str]:
+        """Cases statistically better: Holm-adjusted Fisher p < alpha, pass fraction up."""
+        return self._significant(1)
+
+    @property
+    def now_failing(self) -> list[str]:
+        """Cases that were a stable pass and are a stable fail (descriptive)."""
+        return self.labels("now_failing")
+
+    @property
+    def now_passing(self) -> list[str]:
+        """Cases that were a stable fail and are a stable pass (descriptive)."""
+        return self.labels("now_passing")
 
     @property
     def worse(self) -> list[str]:
-        """Cases whose pass fraction went down (what the test counts)."""
+        """Cases whose pass fraction went down (descriptive)."""
         return [c.label for c in self.cases if c.delta < 0]
 
     @property
     def better(self) -> list[str]:
-        """Cases whose pass fraction went up."""
+        """Cases whose pass fraction went up (descriptive)."""
         return [c.label for c in self.cases if c.delta > 0]
 
 
@@ -225,11 +282,14 @@ def _exclusion(key: CaseKey, base: CaseTally, cand: CaseTally) -> Exclusion | No
     return Exclusion(case_label(key), "; ".join(why)) if why else None
 
 
+def _finite(v: float) -> float | None:
+    return None if v != v else v  # nan -> None
+
+
 def compare_models(baseline_records: Iterable[Mapping[str, Any]],
                    candidate_records: Iterable[Mapping[str, Any]], *, baseline: str,
-                   candidate: str, alpha: float = 0.05, confidence: float = 0.95,
-                   thresholds: Thresholds | None = None, seed: int = 0,
-                   resamples: int = 9999) -> Comparison:
+                   candidate: str, alpha: float = 0.05,
+                   thresholds: Thresholds | None = None) -> Comparison:
     """Compare a candidate's records with the baseline's, case by case.
 
     Args:
@@ -237,111 +297,79 @@ def compare_models(baseline_records: Iterable[Mapping[str, Any]],
         candidate_records: The candidate model's records (only those).
         baseline: The baseline's name.
         candidate: The candidate's name.
-        alpha: Significance level of the verdict.
-        confidence: Coverage of the difference's interval.
-        thresholds: Flakiness class thresholds (default: all / none of the samples).
-        seed: Bootstrap seed.
-        resamples: Bootstrap resamples.
+        alpha: Significance level of the verdict and the per-case tests; the interval has
+            coverage ``1 - alpha`` (it is the test inverted).
+        thresholds: Descriptive class thresholds (default: all / none of the samples).
 
     Returns:
         The comparison.
 
     """
+    return compare_tallies(tally_cases(baseline_records), tally_cases(candidate_records),
+                           baseline=baseline, candidate=candidate, alpha=alpha,
+                           thresholds=thresholds)
+
+
+def compare_tallies(base: Mapping[CaseKey, CaseTally], cand: Mapping[CaseKey, CaseTally], *,
+                    baseline: str, candidate: str, alpha: float = 0.05,
+                    thresholds: Thresholds | None = None) -> Comparison:
+    """:func:`compare_models` on verdict counts per case (what the benchmark simulates)."""
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
     thresholds = thresholds or Thresholds()
-    base, cand = tally_cases(baseline_records), tally_cases(candidate_records)
-    pairs: list[CaseTransition] = []
+    keys: list[CaseKey] = []
     excluded: list[Exclusion] = []
     for key in sorted(base.keys() & cand.keys()):
-        b, c = base[key], cand[key]
-        skip = _exclusion(key, b, c)
-        if skip is not None:
-            excluded.append(skip)
-            continue
-        bc = thresholds.classify(b.passed / b.judged)
-        cc = thresholds.classify(c.passed / c.judged)
-        pairs.append(CaseTransition(key[0], key[1], b, c, bc, cc, transition(bc, cc)))
-
-    up = sum(1 for p in pairs if p.delta > 0)
-    down = sum(1 for p in pairs if p.delta < 0)
-    single = all(p.baseline.judged == 1 and p.candidate.judged == 1 for p in pairs)
-    test = MCNEMAR if single else SIGN_TEST
-    p_value = b_rate = c_rate = diff = low = high = None
-    method = NEWCOMBE if single else f"{BOOTSTRAP} (seed {seed}, {resamples} resamples)"
-    if pairs:
-        p_value = exact_binomial_p(up, up + down)
-        b_rate = sum(p.baseline_fraction for p in pairs) / len(pairs)
-        c_rate = sum(p.candidate_fraction for p in pairs) / len(pairs)
-        if single:
-            both = sum(1 for p in pairs if p.baseline.passed and p.candidate.passed)
-            neither = sum(1 for p in pairs if not p.baseline.passed and not p.candidate.passed)
-            # Rows: candidate pass/fail; columns: baseline pass/fail -> d = candidate - baseline.
-            diff, low, high = newcombe_paired_interval(both, up, down, neither, confidence)
+        skip = _exclusion(key, base[key], cand[key])
+        if skip is None:
+            keys.append(key)
         else:
-            deltas = [p.delta for p in pairs]
-            diff = sum(deltas) / len(deltas)
-            low, high = bootstrap_mean_interval(deltas, confidence, seed=seed,
-                                                resamples=resamples)
+            excluded.append(skip)
+    xs = [base[k].passed for k in keys]
+    ms = [base[k].judged for k in keys]
+    ys = [cand[k].passed for k in keys]
+    ns = [cand[k].judged for k in keys]
+    p_case, p_floor = exact.per_case_tests(xs, ms, ys, ns) if keys else ([], [])
+    tested = [i for i, p in enumerate(p_case) if p is not None]
+    holm_p, family = exact.tarone_holm([p_case[i] or 0.0 for i in tested],
+                                       [p_floor[i] or 0.0 for i in tested], alpha)
+    adjusted: dict[int, float] = dict(zip(tested, holm_p, strict=True))
+    pairs: list[CaseTransition] = []
+    for i, key in enumerate(keys):
+        b, c = base[key], cand[key]
+        bc, cc = thresholds.classify(b.passed / b.judged), thresholds.classify(c.passed / c.judged)
+        pairs.append(CaseTransition(key[0], key[1], b, c, bc, cc, transition(bc, cc),
+                                    p_case[i], adjusted.get(i)))
+    single = all(m == 1 and n == 1 for m, n in zip(ms, ns, strict=True))
     verdict = NO_SIGNIFICANT_CHANGE
-    if p_value is not None and p_value < alpha:
-        verdict = IMPROVED if up > down else REGRESSED
+    res = exact.exact_stratified(xs, ms, ys, ns, alpha) if keys else None
+    b_rate = c_rate = observed = None
+    if res is not None:
+        b_rate = sum(x / m for x, m in zip(xs, ms, strict=True)) / len(keys)
+        c_rate = sum(y / n for y, n in zip(ys, ns, strict=True)) / len(keys)
+        observed = c_rate - b_rate
+        if res.p_value < alpha:
+            verdict = REGRESSED if res.p_lower < res.p_upper else IMPROVED
+    min_p = power.design_min_p(ms, ns)
+    detect = power.min_detectable_cases(ms, ns, alpha)
     return Comparison(
         baseline=baseline, candidate=candidate, cases=tuple(pairs), excluded=tuple(excluded),
         only_baseline=tuple(case_label(k) for k in sorted(base.keys() - cand.keys())),
         only_candidate=tuple(case_label(k) for k in sorted(cand.keys() - base.keys())),
-        test=test, interval_method=method, up=up, down=down, p_value=p_value,
-        baseline_rate=b_rate, candidate_rate=c_rate, difference=diff, ci_low=low, ci_high=high,
-        alpha=alpha, confidence=confidence, verdict=verdict, thresholds=thresholds)
-
-
-class GateResult(NamedTuple):
-    """What the gate decided: ``ok, reasons = gate(...)``."""
-
-    ok: bool
-    reasons: list[str]
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
-
-
-def describe(c: Comparison) -> str:
-    """One line with the comparison's numbers (for the gate and the terminal)."""
-    ci = ("" if c.ci_low is None or c.ci_high is None else
-          f", {100 * c.confidence:.0f}% CI [{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}] pts")
-    diff = "n/a" if c.difference is None else f"{100 * c.difference:+.1f} pts"
-    p = "n/a" if c.p_value is None else f"{c.p_value:.3g}"
-    return (f"{c.candidate} vs {c.baseline}: {c.verdict}: pass rate {_pct(c.baseline_rate)} -> "
-            f"{_pct(c.candidate_rate)} ({diff}{ci}) over {len(c.cases)} paired cases; "
-            f"{c.test} p={p} ({c.down} worse, {c.up} better) at alpha {c.alpha:g}")
-
-
-def gate(comparisons: Iterable[Comparison], *, stable_min_samples: int = 2) -> GateResult:
-    """Decide whether CI passes.
-
-    Fails when a candidate's verdict is REGRESSED, or when a case goes from stable pass to
-    stable fail. "Stable" needs at least ``stable_min_samples`` judged samples on both sides:
-    with one sample a pass -> fail flip is not evidence of a stable change, and only the paired
-    test decides.
-
-    Args:
-        comparisons: Baseline-vs-candidate comparisons.
-        stable_min_samples: Samples a case needs on both sides to count as stable.
-
-    Returns:
-        ``(ok, reasons)``; reasons name the candidate, the cases and the numbers.
-
-    """
-    reasons: list[str] = []
-    for c in comparisons:
-        if c.verdict == REGRESSED:
-            names = ", ".join(c.worse) or "none"
-            reasons.append(f"{describe(c)}; worse cases: {names}")
-        for t in c.cases:
-            if t.transition == "regressed" and t.min_samples >= stable_min_samples:
-                reasons.append(
-                    f"{c.candidate} vs {c.baseline}: {t.label} went from stable pass "
-                    f"({t.baseline.passed}/{t.baseline.judged}) to stable fail "
-                    f"({t.candidate.passed}/{t.candidate.judged})")
-    return GateResult(not reasons, reasons)
+        test=MCNEMAR if single else EXACT_CMH, interval_method=EXACT_INTERVAL,
+        up=sum(1 for p in pairs if p.delta > 0), down=sum(1 for p in pairs if p.delta < 0),
+        informative=len(tested), holm_family=family,
+        p_value=None if res is None else res.p_value,
+        baseline_rate=b_rate, candidate_rate=c_rate,
+        difference=None if res is None else res.difference, observed_difference=observed,
+        ci_low=None if res is None else res.difference_low,
+        ci_high=None if res is None else res.difference_high,
+        odds_ratio=None if res is None else _finite(res.odds_ratio),
+        odds_ratio_low=None if res is None else res.odds_ratio_low,
+        odds_ratio_high=None if res is None else res.odds_ratio_high,
+        alpha=alpha, confidence=1.0 - alpha, verdict=verdict, thresholds=thresholds,
+        min_p=min_p, can_reach_significance=bool(keys) and min_p < alpha,
+        min_p_given_totals=None if res is None else res.min_p_given_totals,
+        min_detectable_cases=detect,
+        min_detectable_difference=None if detect is None else -detect / len(keys),
+        samples_needed=power.samples_needed(xs, ms, ys, ns, alpha) if keys else None)
