@@ -75,7 +75,19 @@ def test_summary_json_without_a_usable_baseline() -> None:
     assert "no baseline set" in none["notes"][0]
     missing = summary_json(recs, baseline="zzz")
     assert "baseline 'zzz' has no results in this run (models: a, b)" in missing["notes"][0]
+    # a gate that compared nothing is an error, not a pass
+    assert missing["gate"]["ok"] is False
+    assert missing["gate"]["reasons"][0].startswith("baseline 'zzz' has no results")
     assert summary_json(records("a", {"c": "1"}))["notes"] == []
+
+
+def test_a_candidate_with_no_paired_cases_fails_the_gate() -> None:
+    recs = records("a", {"c1": "1", "c2": "1"}) + records("b", {"c3": "1", "c4": "0"})
+    summary = summary_json(recs, baseline="a")
+    assert summary["gate"]["ok"] is False
+    assert summary["gate"]["reasons"] == [
+        "b vs a: no paired cases (no case has judged items of both models), so nothing could "
+        "be compared: run both models on the same cases"]
 
 
 def test_summary_json_with_samples_reports_pass_at_k_and_flaky() -> None:

@@ -157,13 +157,18 @@ def summary_json(records: Iterable[Mapping[str, Any]], baseline: str | None = No
             notes.append("no baseline set (--baseline or baseline in [tool.harness]): "
                          "models are not compared")
     elif baseline not in groups:
-        notes.append(f"baseline {baseline!r} has no results in this run (models: "
-                     f"{', '.join(groups) or 'none'}): nothing compared")
+        missing = (f"baseline {baseline!r} has no results in this run (models: "
+                   f"{', '.join(groups) or 'none'}): nothing was compared; run the baseline too, "
+                   "or choose one of these with --baseline")
+        notes.append(missing)
     else:
         comparisons = [compare_models(groups[baseline], recs_m, baseline=baseline,
                                       candidate=model, alpha=alpha, thresholds=thresholds)
                        for model, recs_m in groups.items() if model != baseline]
     ok, reasons, warnings = gate(comparisons, underpowered=gate_underpowered)
+    if baseline is not None and baseline not in groups and groups:
+        # A gate that compared nothing must not read as passed (a typo, a -k that dropped it).
+        ok, reasons = False, [missing, *reasons]
     return {
         "baseline": baseline, "alpha": alpha, "confidence": confidence, "methods": METHODS,
         "models": {m: model_summary_to_json(s) for m, s in summaries.items()},

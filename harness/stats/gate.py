@@ -95,6 +95,11 @@ def gate(comparisons: Iterable[Comparison], *, underpowered: str = "warn") -> Ga
     reasons: list[str] = []
     warnings: list[str] = []
     for c in comparisons:
+        if not c.cases:
+            reasons.append(f"{c.candidate} vs {c.baseline}: no paired cases (no case has judged "
+                           "items of both models), so nothing could be compared: run both "
+                           "models on the same cases")
+            continue
         if c.verdict == "REGRESSED":
             names = ", ".join(c.worse) or "none"
             reasons.append(f"{describe(c)}; worse cases: {names}")
