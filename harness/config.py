@@ -102,7 +102,8 @@ class Settings:
     def with_overrides(self, *, models: list[str] | None = None, baseline: str | None = None,
                        target: str | None = None, samples: int | None = None,
                        cassette_dir: str | None = None, report_dir: str | None = None,
-                       retries: int | None = None, gate: str | None = None) -> Settings:
+                       retries: int | None = None, gate: str | None = None,
+                       gate_underpowered: str | None = None) -> Settings:
         """Apply command-line values (None means "not given")."""
         out = self
         if models:
@@ -122,6 +123,8 @@ class Settings:
             out = replace(out, report_dir=self._abs(report_dir))
         if gate is not None:
             out = replace(out, gate=gate)
+        if gate_underpowered is not None:
+            out = replace(out, gate_underpowered=gate_underpowered)
         if retries is not None:
             out = replace(out, retry=out.retry.model_copy(update={"attempts": max(1, retries)}))
         out.check()

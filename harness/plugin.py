@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from harness import redact
-from harness.config import GATE_MODES, TARGETS, ConfigError, load_settings
+from harness.config import (
+    GATE_MODES,
+    TARGETS,
+    UNDERPOWERED_MODES,
+    ConfigError,
+    load_settings,
+)
 from harness.paths import display_path
 
 
@@ -37,6 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="regression gate: off (pytest's exit code), on (a failing gate also "
                          "fails the run), only (eval FAILs are shown, but only the gate and "
                          "ERRORs decide the exit code); default: gate in [tool.harness]")
+    group.addoption("--harness-gate-underpowered", default=None, choices=UNDERPOWERED_MODES,
+                    help="a comparison too small to ever be significant: warn, or fail the "
+                         "gate; default: gate_underpowered in [tool.harness] (warn)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -53,7 +62,8 @@ def pytest_configure(config: pytest.Config) -> None:
             cassette_dir=config.getoption("--harness-cassette-dir"),
             report_dir=config.getoption("--harness-report-dir"),
             retries=config.getoption("--harness-retries"),
-            gate=config.getoption("--harness-gate"))
+            gate=config.getoption("--harness-gate"),
+            gate_underpowered=config.getoption("--harness-gate-underpowered"))
     except ConfigError as exc:
         raise pytest.UsageError(f"harness: {exc}") from None
     redact.configure(settings.secret_env)

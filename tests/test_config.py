@@ -98,3 +98,10 @@ def test_vertex_is_refused_until_it_is_built(tmp_path, pytester):
     result = pytester.runpytest("--target", "vertex", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--target: invalid choice: 'vertex'*"])
+
+
+def test_gate_underpowered_from_the_command_line(tmp_path):
+    s = load_settings(write(tmp_path, '[tool.harness]\ngate_underpowered = "warn"\n'))
+    assert s.with_overrides(gate_underpowered="fail").gate_underpowered == "fail"
+    with pytest.raises(ConfigError, match="unknown gate_underpowered mode 'never'"):
+        s.with_overrides(gate_underpowered="never")
