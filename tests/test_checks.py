@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -470,11 +472,30 @@ def test_bad_argument_type(entry: Any, fragment: str, subpath: list[str]) -> Non
 
 def test_bad_regex_is_a_parse_error() -> None:
     err = parse_error({"answer_regex": "5117("})
-    assert "invalid regular expression '5117(': missing ), unterminated subpattern" \
-        in err.message
+    assert "invalid regular expression '5117(' (missing ): 5117()" in err.message
     err = parse_error({"output_regex": {"pattern": "[", "run": "last"}})
     assert "invalid regular expression '['" in err.message
     assert err.subpath == ["output_regex", "pattern"]
+
+
+def test_regex_features_re2_lacks_are_named() -> None:
+    err = parse_error({"answer_regex": r"(\d)\1"})
+    assert "backreferences such as \\1" in err.message and "RE2" in err.message
+    err = parse_error({"output_regex": "(?<=x)y"})
+    assert "look-around such as (?=...)" in err.message
+
+
+def test_a_catastrophic_regex_does_not_hang() -> None:
+    # ^(a+)+$ against 40 a's and a '!' backtracks for minutes in Python's re; RE2 is linear.
+    code = ("from harness.checks.registry import parse_check\n"
+            "from harness.checks.api import CheckContext\n"
+            "from harness.transcript.values import Step, build_transcript\n"
+            "t = build_transcript([Step('code', code='print()'), "
+            "Step('result', outcome='OUTCOME_OK', output='a' * 40 + '!')])\n"
+            "print(parse_check({'output_regex': '^(a+)+$'}).run(CheckContext(t)).passed)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_extra_key_suggests_the_nearest() -> None:

@@ -16,6 +16,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from harness.checks.numbers import Exact, exact_number, format_number, integral
+from harness.checks.regex import compile_pattern
 from harness.transcript.values import CodeRun, Transcript
 
 Outcome = Literal["OUTCOME_OK", "OUTCOME_FAILED", "OUTCOME_DEADLINE_EXCEEDED"]
@@ -23,10 +24,7 @@ RunChoice = Literal["any", "last"]
 
 
 def _valid_regex(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    compile_pattern(pattern)  # RegexError (a ValueError) carries the message
     return pattern
 
 

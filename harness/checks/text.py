@@ -2,13 +2,13 @@
 
 ``output_*`` pass when some code run's output matches (``run: last`` narrows that to the last
 run); runs flagged as thought are not looked at, as they are not attempts. ``answer_*`` read only
-the final answer text. Regular expressions use Python's syntax with ``re.MULTILINE`` (``^`` and
-``$`` match at line breaks) and are searched for, not matched from the start.
+the final answer text. Regular expressions run on RE2 (:mod:`harness.checks.regex`: linear
+time, so a check never hangs), with ``^`` and ``$`` matching at line breaks, and are searched
+for, not matched from the start.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from pydantic import Field
@@ -28,6 +28,7 @@ from harness.checks._common import (
 )
 from harness.checks.api import CheckArgs, CheckContext, Judgement, check
 from harness.checks.numbers import Exact, find_numbers, format_number, number_matcher
+from harness.checks.regex import searcher
 from harness.transcript.values import Transcript
 
 _MAX_NUMBERS_SHOWN = 12
@@ -145,11 +146,6 @@ def _judge_answer(t: Transcript, goal: str, matches: Callable[[str], bool],
     return Judgement(matches(t.final_text), expected, show(t.final_text))
 
 
-def _search(pattern: str) -> Callable[[str], bool]:
-    compiled = re.compile(pattern, re.MULTILINE)
-    return lambda text: compiled.search(text) is not None
-
-
 # --- output_* --------------------------------------------------------------------------------
 
 @check("output_contains", OutputContainsArgs, short="text",
@@ -168,7 +164,7 @@ def output_contains(ctx: CheckContext, args: OutputContainsArgs) -> Judgement:
 def output_regex(ctx: CheckContext, args: OutputRegexArgs) -> Judgement:
     """Check that some code run's output has a match for the regex."""
     return _judge_outputs(ctx.transcript, args.run, f"a match for /{args.pattern}/",
-                          _search(args.pattern), lambda out: f"output {quote(out)}")
+                          searcher(args.pattern), lambda out: f"output {quote(out)}")
 
 
 @check("output_number", OutputNumberArgs, short="value",
@@ -199,7 +195,7 @@ def answer_contains(ctx: CheckContext, args: AnswerContainsArgs) -> Judgement:
 def answer_regex(ctx: CheckContext, args: AnswerRegexArgs) -> Judgement:
     """Check that the final answer has a match for the regex."""
     return _judge_answer(ctx.transcript, f"a match for /{args.pattern}/",
-                         _search(args.pattern), lambda text: f"answer: {quote(text)}")
+                         searcher(args.pattern), lambda text: f"answer: {quote(text)}")
 
 
 @check("answer_number", AnswerNumberArgs, short="value",
