@@ -39,7 +39,7 @@ from scipy.stats import binomtest, chi2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.stats import gate
+from harness.stats.gate import gate
 from harness.stats.paired import REGRESSED, Comparison, compare_tallies
 from harness.stats.tally import CaseTally
 
