@@ -6,6 +6,7 @@ checks run in ``runtest()`` (a wrong answer is a FAIL).
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -158,6 +159,7 @@ class EvalItem(pytest.Item):
         self.check_results: list[CheckResult] = []
         self.infra_error: HarnessError | None = None
         self.reference_output: str | None = None
+        self.retries = 0  # calls retried while recording (shown at -v, kept in the record)
         runtime = self.config.stash[runtime_key]
         self.cassette = cassette_path(
             runtime.settings.cassette_dir, runtime.settings.target, case.suite, case.id, model,
@@ -190,12 +192,24 @@ class EvalItem(pytest.Item):
                                         root=runtime.settings.cassette_dir) as rec:
                 self.transcript = run_case(
                     self.case, self.model, endpoint=runtime.endpoint(rec.replaying),
-                    recording=rec, retry=runtime.settings.retry, sample=self.sample)
+                    recording=rec, retry=runtime.settings.retry, sample=self.sample,
+                    on_retry=self._note_retry)
         except HarnessError as exc:
             self.infra_error = exc
         if self.infra_error is not None:  # outside `except`: no chained traceback is shown
             err = self.infra_error
             pytest.fail(redact(render_error(err.kind, self.info, str(err))), pytrace=False)
+
+    def _note_retry(self, line: str) -> None:
+        """Count a retried call, and show it at -v (recording only: replay never retries)."""
+        self.retries += 1
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or self.config.get_verbosity() < 1:
+            return
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        # setup() runs with output captured: the line must go past it, to the terminal
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line(redact(f"harness: retry: {line}"))
 
     def _reference_output(self, runtime: Runtime) -> str | None:
         """The reference's output: computed when recording, read from disk in replay."""
@@ -250,7 +264,7 @@ class EvalItem(pytest.Item):
                 "sample": self.sample, "nodeid": self.nodeid, "location": self.case.location(),
                 "api": self.case.api, "target": runtime.settings.target,
                 "cassette": display_path(self.cassette, self.config.rootpath),
-                "prompt": self.case.prompt,
+                "prompt": self.case.prompt, "retries": self.retries,
                 "tags": list(self.case.tags)}
         return make_record(item=item, verdict=verdict, transcript=self.transcript,
                            checks=self.check_results, error=error)

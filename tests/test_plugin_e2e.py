@@ -5,6 +5,7 @@ the same verdicts; misses, faults and secrets."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -328,12 +329,21 @@ FAULTS = ["429", "500", "503", "reset", "truncate", "nofinish", "malformed"]
 @pytest.mark.parametrize("kind", FAULTS)
 def test_a_fault_on_the_first_attempt_is_retried_and_not_stored(project, stub, monkeypatch, kind):
     stub.fail(f"{kind}@1")
-    result = record(project, stub, monkeypatch, "-k", "sim-oracle and primes")
+    result = record(project, stub, monkeypatch, "-k", "sim-oracle and primes", "-v")
     result.assert_outcomes(passed=2)
     for case in ("primes", "primes-stream"):
         text = (project.path / f"cassettes/gemini/demo/{case}/sim-oracle/1.yaml").read_text()
         assert text.count("- request:") == 1, (kind, case)
         assert "5117" in text
+    # each retry is visible at -v, and counted in the records and the summary
+    shown = re.findall(r"^harness: retry: demo/primes(?:-stream)? \[sim-oracle#1\]: status \d+ "
+                       r"on attempt 1 of 3; retrying in [0-9.]+ s$", result.stdout.str(), re.M)
+    assert shown, result.stdout.str()
+    run = project.path / "reports" / "latest"
+    records = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+    assert sum(r["retries"] for r in records) == len(shown)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["models"]["sim-oracle"]["retries"] == len(shown)
 
 
 @pytest.mark.parametrize("kind", FAULTS)

@@ -27,10 +27,21 @@ if TYPE_CHECKING:
 
 def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording,
              retry: RetrySettings, sample: int = 1,
-             sleep: Callable[[float], None] = time.sleep) -> Transcript:
+             sleep: Callable[[float], None] = time.sleep,
+             on_retry: Callable[[str], None] | None = None) -> Transcript:
     """Drive the case's API surface through the SDK inside an open cassette.
 
     In replay the stored record-time timing replaces the (instant) replay timing.
+
+    Args:
+        case: The case to run.
+        model: The model name.
+        endpoint: Where calls go.
+        recording: The item's open cassette.
+        retry: The retry policy (recording only; replay makes one attempt).
+        sample: The sample number (the simulator's case headers carry it).
+        sleep: Waits between attempts (tests pass a fake).
+        on_retry: Called with one line per retried call (what failed, the wait, the attempt).
 
     Raises:
         ApiError: the call failed after the retry policy gave up (or at once when replaying).
@@ -54,7 +65,11 @@ def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording
             if status not in RETRYABLE_STATUS or attempt == attempts:
                 raise ApiError(describe_api_error(exc, status, case, model, attempt)) from None
             recording.rollback(mark)  # nothing of a failed attempt may end up in the cassette
-            sleep(backoff(retry, attempt, retry_after))
+            wait = backoff(retry, attempt, retry_after)
+            if on_retry is not None:
+                on_retry(f"{case.suite}/{case.id} [{model}#{sample}]: status {status} on attempt "
+                         f"{attempt} of {attempts}; retrying in {wait:.1f} s")
+            sleep(wait)
             continue
         if recording.replaying:
             stored = recording.stored_timing()

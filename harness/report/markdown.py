@@ -46,15 +46,16 @@ def model_table(summary: Mapping[str, Any]) -> list[str]:
     """The per-model table."""
     conf = round(100 * float(summary.get("confidence") or 0.95))
     lines = [f"| Model | Items | Passed | Failed | Errors | Skipped | Pass rate ({conf}% CI) "
-             "| First try | Mean attempts | Tokens | Cost |",
-             "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+             "| First try | Mean attempts | Tokens | Cost | Retries |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for name, m in summary.get("models", {}).items():
         rate = f"{fmt.pct(m.get('pass_rate'))} {fmt.interval(m.get('ci_low'), m.get('ci_high'))}"
         lines.append(
             f"| {md(name)} | {m.get('items', 0)} | {m.get('passed', 0)} | {m.get('failed', 0)} "
             f"| {m.get('errors', 0)} | {m.get('skipped', 0)} | {md(rate)} "
             f"| {fmt.pct(m.get('first_try_rate'))} | {fmt.num(m.get('mean_attempts'))} "
-            f"| {fmt.count(fmt.total_tokens(m))} | {md(fmt.cost(m.get('cost_usd')))} |")
+            f"| {fmt.count(fmt.total_tokens(m))} | {md(fmt.cost(m.get('cost_usd')))} "
+            f"| {m.get('retries', 0)} |")
     return lines
 
 

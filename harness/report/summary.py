@@ -71,7 +71,7 @@ def model_summary_to_json(s: ModelSummary) -> dict[str, Any]:
         "recovered": s.recovered, "recovered_rate": s.recovered_rate,
         "deadline_exceeded": s.deadline_exceeded,
         "deadline_exceeded_rate": s.deadline_exceeded_rate,
-        "mean_attempts": s.mean_attempts,
+        "mean_attempts": s.mean_attempts, "retries": s.retries,
         "pass_at_k": _num_keys(s.pass_at_k), "pass_hat_k": _num_keys(s.pass_hat_k),
         "k_cases": _num_keys(s.k_cases),
         "tokens": {kind: {"sum": t.total, "mean": t.mean, "reported": t.reported}

@@ -151,6 +151,7 @@ class ModelSummary:
         latency_s: Call latency (recorded at record time).
         ttft_s: Time to first chunk.
         cost: Cost from the price table; None when the model has no price.
+        retries: Calls retried while recording (429, 5xx, cut streams), over all items.
 
     """
 
@@ -175,6 +176,7 @@ class ModelSummary:
     latency_s: Spread = Spread(None, None, 0)
     ttft_s: Spread = Spread(None, None, 0)
     cost: Cost | None = None
+    retries: int = 0
 
     @property
     def judged(self) -> int:
@@ -268,7 +270,8 @@ def summarize_model(model: str, records: Iterable[Mapping[str, Any]], *,
         mean_attempts=sum(attempts) / len(attempts) if attempts else None,
         pass_at_k=at_k, pass_hat_k=hat_k, k_cases=k_cases, tokens=tokens,
         latency_s=spread(r.get("latency_s") for r in recs),
-        ttft_s=spread(r.get("ttft_s") for r in recs), cost=cost)
+        ttft_s=spread(r.get("ttft_s") for r in recs), cost=cost,
+        retries=sum(int(r.get("retries") or 0) for r in recs))
 
 
 def by_model(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
