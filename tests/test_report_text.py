@@ -38,7 +38,7 @@ def test_markdown_model_table(regressed: dict[str, Any]) -> None:
     m = regressed["models"]["flash"]
     assert f"{100 * m['pass_rate']:.1f}% \\[{100 * m['ci_low']:.1f}" in lines[head + 2]
     assert "$0.0066" in lines[head + 2]
-    assert lines[head + 3].startswith("| pro |") and lines[head + 3].endswith("| unknown |")
+    assert lines[head + 3].startswith("| pro |") and lines[head + 3].endswith("| unknown | 0 |")
 
 
 def test_markdown_comparison_and_gate(regressed: dict[str, Any]) -> None:
