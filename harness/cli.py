@@ -11,14 +11,15 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from harness.spec.case import SpecError
-    from harness.spec.load import expand_paths, load_eval_file
+    from harness.spec.case import SpecError, SpecWarning
+    from harness.spec.load import duplicate_suite, expand_paths, load_eval_file
 
     paths = [Path(p) for p in args.paths]
     missing = [p for p in paths if not p.exists()]
@@ -32,12 +33,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     valid = cases = 0
+    suites: dict[str, Path] = {}
     for f in files:  # each file is loaded once: its errors, or its cases
-        try:
-            cases += len(load_eval_file(f).cases)
-            valid += 1
-        except SpecError as exc:
-            errors.append(exc)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SpecWarning)
+            try:
+                loaded = load_eval_file(f)
+            except SpecError as exc:
+                errors.append(exc)
+                continue
+            finally:
+                for warning in caught:
+                    print(f"warning: {warning.message}", file=sys.stderr)
+        first = suites.setdefault(loaded.suite, f)
+        if first != f:  # as pytest reports it: the second file is an error
+            errors.append(SpecError([duplicate_suite(f, loaded.suite, first)]))
+            continue
+        cases += len(loaded.cases)
+        valid += 1
     for err in errors:
         print(err, file=sys.stderr)
         print(file=sys.stderr)

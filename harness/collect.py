@@ -25,8 +25,8 @@ from harness.paths import display_path
 from harness.redact import redact
 from harness.results.records import make_record
 from harness.results.verdict import ItemInfo, render_error, render_failure
-from harness.spec.case import Case, SpecError, SpecIssue
-from harness.spec.load import load_eval_file
+from harness.spec.case import Case, SpecError
+from harness.spec.load import duplicate_suite, load_eval_file
 
 if TYPE_CHECKING:
     from harness.transcript.values import Transcript
@@ -102,11 +102,7 @@ class EvalFile(pytest.File):
             return
         other = runtime.suites.setdefault(spec.suite, self.path)
         if other != self.path:
-            # Two files with one suite name would record into the same cassette folders.
-            first = display_path(other, self.config.rootpath)
-            issue = SpecIssue(self.path, 1, "suite", (
-                f"suite {spec.suite!r} is also the suite of {first}; "
-                "their cassettes would collide: give one file another `suite:`"))
+            issue = duplicate_suite(self.path, spec.suite, other, self.config.rootpath)
             yield InvalidEvalFile.from_parent(self, name=INVALID_NAME, error=SpecError([issue]))
             return
         if not settings.models:

@@ -86,6 +86,10 @@ class SpecIssue:
         return text.replace("\n", "\n    ")
 
 
+class SpecWarning(UserWarning):
+    """Something in an eval file that works but is probably not what its author meant."""
+
+
 class SpecError(Exception):
     """An eval file that cannot be used; carries every problem found in it."""
 

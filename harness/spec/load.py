@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from harness.checks.api import CheckCall
 from harness.checks.registry import CheckParseError, parse_check
 from harness.paths import display_path
-from harness.spec.case import Case, EvalFile, SpecError, SpecIssue
+from harness.spec.case import Case, EvalFile, SpecError, SpecIssue, SpecWarning
 from harness.spec.messages import (
     bad_name,
     clean_loc,
@@ -219,6 +219,12 @@ class _Builder:
                              "expected value itself")
         if spec is None or len(self.issues) > before:
             return None
+        if expect == [] and not default_checks:
+            at = self.doc.line_of((*base, "expect"), key=True) or self.doc.line_of(base)
+            warnings.warn(SpecWarning(
+                f"{display_path(self.path)}:{at}: case {spec.id!r} has `expect: []` and no "
+                "default checks: it passes whatever the model does; add checks, or remove "
+                "the case"), stacklevel=1)
         skip: str | None = None
         if spec.skip is True or (isinstance(spec.skip, str) and not spec.skip.strip()):
             at = self.doc.line_of((*base, "skip"), key=True)
@@ -266,6 +272,16 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     for k, v in over.items():
         out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
+
+
+def duplicate_suite(path: Path, suite: str, first: Path, root: Path | None = None) -> SpecIssue:
+    """The problem of a second file with the suite name of ``first``.
+
+    Two files with one suite name would record into the same cassette folders.
+    """
+    return SpecIssue(path, 1, "suite", (
+        f"suite {suite!r} is also the suite of {display_path(first, root)}; "
+        "their cassettes would collide: give one file another `suite:`"))
 
 
 def validate_paths(paths: list[Path]) -> list[SpecError]:

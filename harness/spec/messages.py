@@ -202,6 +202,12 @@ def yaml_error(exc: yaml.YAMLError, text: str) -> tuple[int | None, str]:
     """The 1-based line (when known) and the message for a YAML syntax error in ``text``."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character: it has no mark
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return line, (f"invalid YAML: line {line} has the control character U+{code:04X}, which "
+                      "YAML does not allow: remove it (or write it as an escape such as "
+                      f"\\x{code:02x} inside double quotes)")
     context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
     where = f" ({context} started at line {cmark.line + 1}, column {cmark.column + 1})" \
         if context and cmark else ""

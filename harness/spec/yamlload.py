@@ -232,7 +232,14 @@ class _Builder:
                 return _core_number(node.tag, node.value)
             return self.scalars.construct_object(node)
         except Exception:  # e.g. `!!int abc`: a data error in the file, not a crash
-            self.problem(node, path, f"cannot read {node.value!r} as `{_tag_name(node.tag)}`; "
+            digits = node.value.lstrip("+-")
+            if node.tag == _INT and digits.isdigit() and len(digits) > 60:
+                self.problem(node, path, f"a whole number with {len(digits)} digits is far "
+                                         "larger than any field allows; write a small number")
+                return None
+            shown = (repr(node.value) if len(node.value) <= 60
+                     else f"{node.value[:20]!r}... ({len(node.value)} characters)")
+            self.problem(node, path, f"cannot read {shown} as `{_tag_name(node.tag)}`; "
                                      "remove the tag or fix the value")
             return None
 
