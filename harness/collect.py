@@ -35,6 +35,11 @@ SUFFIX = ".eval.yaml"
 INVALID_NAME = "invalid-eval-file"
 
 
+def tag_marker_line(tag: str, path: Path) -> str:
+    """The ``markers`` ini line that registers an eval tag (shown by ``pytest --markers``)."""
+    return f"{tag}: eval tag from {path.name}"
+
+
 @dataclass
 class Runtime:
     """Per-session state shared by the items of one process (one per xdist worker)."""
@@ -112,7 +117,7 @@ class EvalFile(pytest.File):
         runtime.cases.extend(spec.cases)
         for tag in sorted({t for case in spec.cases for t in case.tags} - runtime.tags):
             # Registered, so tags work under --strict-markers and raise no unknown-mark warning.
-            self.config.addinivalue_line("markers", f"{tag}: eval tag from {self.path.name}")
+            self.config.addinivalue_line("markers", tag_marker_line(tag, self.path))
             runtime.tags.add(tag)
         for case in spec.cases:
             samples = settings.samples or case.samples

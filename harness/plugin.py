@@ -73,6 +73,29 @@ def pytest_configure(config: pytest.Config) -> None:
                                         pytestconfig=config)
     if not hasattr(config, "workerinput"):  # xdist workers forward reports instead
         config.pluginmanager.register(RecordSink(config), "harness-records")
+    if config.getoption("markers", default=False):
+        register_tag_markers(config)
+
+
+def register_tag_markers(config: pytest.Config) -> None:
+    """For ``pytest --markers``, which collects nothing: the tags of the eval files in scope."""
+    from harness.collect import SUFFIX, tag_marker_line
+    from harness.spec.case import SpecError
+    from harness.spec.load import expand_paths, load_eval_file
+
+    roots = [Path(a.split("::")[0]) for a in config.args] or [Path.cwd()]
+    files, _ = expand_paths([p for p in roots if p.exists()])
+    seen: set[str] = set()
+    for path in files:
+        if not path.name.endswith(SUFFIX):
+            continue
+        try:
+            cases = load_eval_file(path, config.rootpath).cases
+        except SpecError:
+            continue  # the file's problems show when it is collected
+        for tag in sorted({t for case in cases for t in case.tags} - seen):
+            config.addinivalue_line("markers", tag_marker_line(tag, path))
+            seen.add(tag)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -60,3 +60,12 @@ def test_stepwise_stops_at_a_failure_and_resumes_there(demo: pytest.Pytester) ->
     first = _failed(_run(demo, "-q", "--sw"))
     assert len(first) == 1
     assert _ran(_run(demo, "-v", "--sw"))[0] == first[0]
+
+
+def test_tags_show_in_pytest_markers(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.harness]\nmodels = ["sim-oracle"]\ntarget = "sim"\n')
+    (pytester.path / "t.eval.yaml").write_text(
+        "cases:\n  - id: a\n    prompt: p\n    tags: [smoke, nightly]\n")
+    result = pytester.runpytest_subprocess("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.nightly: eval tag from t.eval.yaml",
+                                 "@pytest.mark.smoke: eval tag from t.eval.yaml"])
