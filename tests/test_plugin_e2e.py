@@ -323,7 +323,7 @@ def test_cassettes_can_be_moved_elsewhere(project, stub, monkeypatch, tmp_path):
     shutil.rmtree(target)
 
 
-FAULTS = ["429", "500", "503", "reset", "truncate", "nofinish", "malformed"]
+FAULTS = ["429", "500", "503", "reset", "truncate", "nofinish", "malformed", "unreadable"]
 
 
 @pytest.mark.parametrize("kind", FAULTS)
@@ -352,6 +352,12 @@ def test_a_lasting_fault_is_an_error_never_a_failure(project, stub, monkeypatch,
     result = record(project, stub, monkeypatch, "-k", "sim-oracle and primes-stream")
     result.assert_outcomes(errors=1)  # every surface is affected on streams
     assert "not a model failure" in result.stdout.str()
+    if kind == "unreadable":  # one line naming the field, not the SDK's traceback
+        out = result.stdout.str()
+        assert ("the response to stream for case 'primes-stream' with model 'sim-oracle' could "
+                "not be read (after 3 attempts): chunk ") in out
+        assert "could not be read: candidates[0].finishReason: 5 is not a string" in out
+        assert "Traceback" not in result.stdout.str()
     assert not list((project.path / "cassettes").rglob("*.yaml")) if (
         project.path / "cassettes").exists() else True
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -19,6 +19,7 @@ from harness.spec.load import load_eval_file
 from harness.spec.models import CaseSpec, DefaultsSpec, FileSpec, GenerationSettings
 from harness.spec.schema import SCHEMA_PATH, eval_schema
 from harness.spec.yamlload import core_schema, load_yaml
+from tests.profiles import budget
 
 VALIDATOR = Draft202012Validator(eval_schema())
 
@@ -239,8 +240,8 @@ def _load(path: Path) -> EvalFile | None:
     return result
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@pytest.mark.filterwarnings("ignore::harness.spec.case.SpecWarning")  # expect: []
+@budget(300)
 @given(doc=document)
 def test_random_documents_load_or_raise_spec_error(tmp_path: Path, doc: Any) -> None:
     path = tmp_path / "fuzz.eval.yaml"
@@ -249,8 +250,8 @@ def test_random_documents_load_or_raise_spec_error(tmp_path: Path, doc: Any) -> 
         assert VALIDATOR.is_valid(json.loads(json.dumps(doc))), doc
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.filterwarnings("ignore::harness.spec.case.SpecWarning")  # expect: []
+@budget(300)
 @given(text=st.text(alphabet=st.sampled_from(list("cases:- id{}[]&*!<>|'\"#\t\n ?,.%@`~0\\")),
                     max_size=60) | st.binary(max_size=40).map(lambda b: b.decode("latin-1")))
 def test_random_text_loads_or_raises_spec_error(tmp_path: Path, text: str) -> None:
@@ -259,8 +260,8 @@ def test_random_text_loads_or_raises_spec_error(tmp_path: Path, text: str) -> No
     _load(path)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.filterwarnings("ignore::harness.spec.case.SpecWarning")  # expect: []
+@budget(150)
 @given(doc=documents(wild=False))
 def test_valid_documents_load_and_validate(tmp_path: Path, doc: Any) -> None:
     path = tmp_path / "fuzz.eval.yaml"

@@ -188,9 +188,21 @@ def test_rate_driven_faults_through_the_server() -> None:
         assert all(unary(client(s, attempts=10, sample=k)).text for k in range(20, 26))
 
 
+def test_generate_only_and_stream_only_kinds() -> None:
+    cfg = FaultConfig.parse("unreadable=0.5,nofinish=0.5")
+    draws = {cfg.decide(("c", "m", k, "s", "b"), 1, stream=True) for k in range(200)}
+    assert draws == {"unreadable", "nofinish"}
+    assert {cfg.decide(("c", "m", k, "s", "b"), 1, stream=True, generate=False)
+            for k in range(200)} == {None, "nofinish"}
+    assert {cfg.decide(("c", "m", k, "s", "b"), 1, stream=False) for k in range(200)} == {
+        None, "unreadable"}
+    assert FaultConfig(force=("unreadable", None)).decide(("c",), 1, stream=False,
+                                                          generate=False) is None
+
+
 def test_fault_spec_parsing() -> None:
     cfg = FaultConfig.parse("rate=0.4, 429=0.1, seed=7, delay=0.2, retry_after=3")
-    assert cfg.rates["429"] == 0.1 and cfg.rates["500"] == pytest.approx(0.05)
+    assert cfg.rates["429"] == 0.1 and cfg.rates["500"] == pytest.approx(0.4 / len(FAULT_KINDS))
     assert (cfg.seed, cfg.latency_s, cfg.retry_after_s) == (7, 0.2, 3)
     # latency=R is the latency kind's rate, as every KIND=R is (delay= sets the seconds)
     assert FaultConfig.parse("latency=0.5").rates == {"latency": 0.5}

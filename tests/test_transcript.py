@@ -7,6 +7,7 @@ import gzip
 import json
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 from google.genai import types
 
 from harness.cassettes.files import transcript_from_path
+from harness.transcript import bodies
 from harness.transcript.bodies import TranscriptError
 from harness.transcript.generate import from_generate_content
 from harness.transcript.interactions import from_interaction, from_interaction_events
@@ -360,14 +362,61 @@ def test_mid_stream_api_error_is_kept_as_error() -> None:
     ("data: {not json\n\n", "SSE event 0 is not JSON"),
     ("data: [DONE]\n\n", "the SSE body has no data events"),
     ('{"candidates": [{"content": {"parts": [{"text": 5}]}}]}',
-     "chunk 0 is not a GenerateContentResponse the SDK accepts"),
+     "the response could not be read: candidates[0].content.parts[0].text: input should be a "
+     "valid string (got 5)"),
+    # What fuzzing found (benchmarks/transcript_fuzz.py): each was a crash, not a reason.
+    ('{"candidates": [{"finishReason": 5}]}',
+     "the response could not be read: candidates[0].finishReason: 5 is not a string"),
+    ('[{"candidates": []}, {"candidates": [{"content": {"parts": [{"codeExecutionResult": '
+     '{"outcome": 1}}]}}]}]', "chunk 1 could not be read: candidates[0].content.parts[0]."
+     "codeExecutionResult.outcome: 1 is not a string (Outcome)"),
+    ('{"candidates": [{"content": {"parts": "oops"}}]}',
+     'candidates[0].content.parts: input should be a valid list (got "oops")'),
+    ('data: {"event_type": "interaction.created", "interaction": {}}\n\ndata: 5\n\n',
+     "SSE event 1 is a JSON int, expected an object"),
+    ('{"candidates": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deep"),
+    ("data: " + "[" * 5000 + "]" * 5000 + "\n\n", "SSE event 0: the JSON is nested too deep"),
     ("interactions:\n- request: {}\n", "this is a cassette"),
     (b"\xff\xfe\x00garbage", "the body is not UTF-8 text"),
     (b"\x1f\x8bnot really gzip", "does not decompress"),
+    (gzip.compress(b" " * (2**20 + 1)), "inflates beyond 1 MiB"),
 ])
-def test_parse_body_rejects_with_a_clear_message(body: str | bytes, message: str) -> None:
-    with pytest.raises(TranscriptError, match="^body: .*" + _re(message)):
+def test_parse_body_rejects_with_a_clear_message(body: str | bytes, message: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bodies, "MAX_INFLATED", 2**20)  # a small cap, so a small bomb
+    with pytest.raises(TranscriptError, match="^body: .*" + _re(message)) as caught:
         parse_body(body)
+    assert "\n" not in str(caught.value)
+
+
+def test_malformed_events_and_steps_are_read_leniently() -> None:
+    """Odd values inside events (found by fuzzing) are skipped, as the SDK skips them."""
+    events = [{"event_type": "interaction.created", "interaction": 5},
+              {"event_type": "step.start", "index": 0,
+               "step": {"type": "model_output", "content": {"x": 1}}},
+              {"event_type": "step.delta", "index": 0, "delta": {"type": "text", "text": "hi"}},
+              {"event_type": "step.start", "index": 1,
+               "step": {"type": "code_execution_call", "arguments": 3}},
+              {"event_type": "step.delta", "index": 1,
+               "delta": {"type": "code_execution_call", "arguments": {"code": "x"}}},
+              {"event_type": "step.delta", "index": 1,
+               "delta": {"type": "code_execution_call", "arguments": "oops"}},
+              {"event_type": "step.start", "index": 2,
+               "step": {"type": "thought", "summary": True}}]
+    t = parse_body(json.dumps(events))
+    assert [s.text for s in t.steps if s.type == "text"] == ["hi"]
+    assert [r.code for r in t.code_runs] == ["x"]
+
+
+def test_gzip_members_and_raw_deflate_inflate() -> None:
+    body = json.dumps(UNARY).encode()
+    half = len(body) // 2
+    assert bodies.inflate(gzip.compress(body[:half]) + gzip.compress(body[half:]),
+                          where="b") == body
+    raw = zlib.compressobj(wbits=-15)
+    assert bodies.inflate(raw.compress(body) + raw.flush(), "deflate", where="b") == body
+    with pytest.raises(TranscriptError, match="cut short"):
+        bodies.inflate(gzip.compress(body)[:-12], where="b")
 
 
 def _re(text: str) -> str:

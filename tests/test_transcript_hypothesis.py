@@ -7,15 +7,15 @@ import itertools
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.transcript.bodies import TranscriptError
 from harness.transcript.parse import parse_body
 from harness.transcript.values import OUTCOMES
+from tests.profiles import budget
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = budget(150)
 MARK = "\u00a7"  # only thought text contains it
 plain = st.text(st.characters(codec="utf-8", exclude_characters=MARK, exclude_categories=["Cs"]),
                 min_size=1, max_size=12)

@@ -20,6 +20,45 @@ class IncompleteResponse(Exception):
     """A 2xx response that ended early (a stream without a finish reason); retried."""
 
 
+class UnreadableResponse(Exception):
+    """A 2xx response the SDK (or the transcript) could not read; retried like a 502.
+
+    The message is the one-line reason, e.g. ``candidates[0].finishReason: 5 is not a string``.
+    """
+
+
+# What the SDK's response parsing raises on a body it cannot read: pydantic's
+# ValidationError is a ValueError, and an enum given a number fails with an AttributeError.
+PARSE_FAILURES = (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError)
+
+
+def unreadable(exc: BaseException,
+               response: tuple[int, Any, str] | None) -> UnreadableResponse | None:
+    """Say why a call failed on a 2xx it received, or None if it did not get that far.
+
+    Args:
+        exc: What the SDK call raised.
+        response: ``(status, body, content-encoding)`` of the newest response of the call
+            (:meth:`harness.cassettes.recording.Recording.last_response`), or None.
+    """
+    if not isinstance(exc, PARSE_FAILURES) or response is None:
+        return None
+    status, body, encoding = response
+    if not 200 <= status < 300:
+        return None
+    from harness.transcript.bodies import TranscriptError
+    from harness.transcript.parse import parse_body
+
+    if isinstance(exc, TranscriptError):
+        return UnreadableResponse(str(exc).removeprefix("body: "))
+    try:  # the transcript reader names the field the SDK tripped over
+        parse_body(body if isinstance(body, str | bytes) else "", encoding=encoding)
+    except TranscriptError as reason:
+        return UnreadableResponse(str(reason).removeprefix("body: "))
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return UnreadableResponse(f"{type(exc).__name__}: {first[:200]}")
+
+
 def backoff(retry: RetrySettings, attempt: int, retry_after: float | None) -> float:
     """Seconds to wait before retry number ``attempt`` (Retry-After wins, capped)."""
     if retry_after is not None:
@@ -42,8 +81,8 @@ def classify(exc: BaseException) -> tuple[int | None, float | None]:
 
     response = None
     status: int | None = None
-    if isinstance(exc, IncompleteResponse | json.JSONDecodeError | errors.UnknownApiResponseError
-                  | ierrors.APIResponseValidationError):
+    if isinstance(exc, IncompleteResponse | UnreadableResponse | json.JSONDecodeError
+                  | errors.UnknownApiResponseError | ierrors.APIResponseValidationError):
         return 502, None
     if isinstance(exc, errors.APIError):
         status, response = exc.code, exc.response
@@ -70,6 +109,10 @@ def _retry_after(headers: Any) -> float | None:
 def describe_api_error(exc: BaseException, status: int, case: Case, model: str,
                        attempts: int) -> str:
     """One readable paragraph for an API failure."""
+    tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
+    if isinstance(exc, UnreadableResponse):
+        return (f"API error: the response to {case.api} for case {case.id!r} with model "
+                f"{model!r} could not be read ({tries}): {exc}")
     detail = getattr(exc, "message", None) or str(exc)
     hint = ""
     if status == 404:
@@ -78,5 +121,5 @@ def describe_api_error(exc: BaseException, status: int, case: Case, model: str,
     elif status in (401, 403):
         hint = "\nCheck GEMINI_API_KEY."
     return (f"API error {status} calling {case.api} for case {case.id!r} with model {model!r} "
-            f"(after {attempts} attempt{'s' if attempts != 1 else ''}): "
+            f"({tries}): "
             f"{type(exc).__name__}: {detail}{hint}")

@@ -13,7 +13,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from harness.calls.retry import RETRYABLE_STATUS, backoff, classify, describe_api_error
+from harness.calls.retry import (
+    RETRYABLE_STATUS,
+    backoff,
+    classify,
+    describe_api_error,
+    unreadable,
+)
 from harness.calls.surfaces.registry import surface_for
 from harness.calls.targets import Endpoint, make_client
 from harness.errors import ApiError
@@ -59,11 +65,12 @@ def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording
         try:
             result, timing = surface.call(client, case, model, headers)
         except Exception as exc:
-            status, retry_after = classify(exc)
+            failure: BaseException = unreadable(exc, recording.last_response(mark)) or exc
+            status, retry_after = classify(failure)
             if status is None:
                 raise  # not an API/transport failure: cassette misses and bugs pass through
             if status not in RETRYABLE_STATUS or attempt == attempts:
-                raise ApiError(describe_api_error(exc, status, case, model, attempt)) from None
+                raise ApiError(describe_api_error(failure, status, case, model, attempt)) from None
             recording.rollback(mark)  # nothing of a failed attempt may end up in the cassette
             wait = backoff(retry, attempt, retry_after)
             if on_retry is not None:

@@ -293,5 +293,7 @@ def transcript_from_path(path: Path, interaction: int | None = None) -> Transcri
     if recording.hops and isinstance(final, dict):
         return from_interaction_hops([*recording.hops, final], **recording.timing)
     if isinstance(recording.body, str):
-        return parse_body(recording.body, source=recording.source, **recording.timing)
+        return parse_body(recording.body, source=recording.source,
+                          latency_s=recording.timing.get("latency_s"),
+                          ttft_s=recording.timing.get("ttft_s"))
     return from_json(recording.body, recording.source, **recording.timing)

@@ -66,8 +66,9 @@ def make_vcr(pytestconfig: Any | None = None) -> Any:
     my_vcr = vcr.VCR(
         match_on=("method", "path", "query", "body"),
         before_record_request=before_record_request,
+        # Decompression is capped in before_record_response (vcrpy's own inflates whatever
+        # size a hand-edited body claims), for recording and loading alike.
         before_record_response=before_record_response,
-        decode_compressed_response=True,
         # Figures and other large base64 payloads are stored once, in <target>/_blobs/.
         before_save_interaction=blobs.before_save,
         after_load_interaction=blobs.after_load,
@@ -93,6 +94,27 @@ class Recording:
         """Forget exchanges recorded since ``mark`` (a 2xx that still failed, e.g. a cut stream)."""
         if not self.replaying:
             del self.cassette.data[mark:]
+
+    def last_response(self, mark: int) -> tuple[int, Any, str] | None:
+        """The newest response since ``mark``: (status, body, content-encoding), or None.
+
+        Recording, that is the last exchange appended since the mark; replaying, the last
+        response played (the call after ``mark`` is the only one playing).
+        """
+        if self.replaying:
+            from harness.cassettes import replay
+
+            response = replay.TRANSPORT.last_played
+            replay.TRANSPORT.last_played = None
+        else:
+            response = self.cassette.data[-1][1] if len(self.cassette.data) > mark else None
+        if not isinstance(response, dict):
+            return None
+        status = (response.get("status") or {}).get("code")
+        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        encoding = ",".join(headers.get("content-encoding") or [])
+        return (status if isinstance(status, int) else 0,
+                (response.get("body") or {}).get("string"), encoding)
 
     def store_timing(self, timing: dict[str, float | None]) -> None:
         """Keep record-time latency in the cassette (replay reports it; replay is instant)."""
@@ -146,7 +168,7 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, 
         if not cas.data:  # vcrpy drops what the filters refuse and reads junk as empty
             raise CassetteError(f"{display_path(path)} {_why_empty(path)}.\n"
                                 f"To record it again: {rerecord_hint}")
-        replay.TRANSPORT.cassette = cas
+        replay.TRANSPORT.cassette, replay.TRANSPORT.last_played = cas, None
         try:
             with blocking_context(allowed_hosts=None):
                 yield Recording(cas, path, replaying=True)

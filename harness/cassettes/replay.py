@@ -36,6 +36,7 @@ class ReplayTransport(httpx2.BaseTransport):
 
     def __init__(self) -> None:
         self.cassette: Any = None
+        self.last_played: dict[str, Any] | None = None  # for a 2xx the SDK then cannot read
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Play the recorded response that matches ``request``."""
@@ -51,6 +52,7 @@ class ReplayTransport(httpx2.BaseTransport):
             raise CannotOverwriteExistingCassetteException(cassette=cassette,
                                                            failed_request=vcr_request)
         stored = cassette.play_response(vcr_request)
+        self.last_played = stored
         headers = [(name, value) for name, values in stored["headers"].items()
                    for value in values]
         return httpx2.Response(stored["status"]["code"], headers=headers,

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from harness.redact import redact, redact_bytes
+from harness.transcript.bodies import inflate
 
 SECRET_REQUEST_HEADERS = frozenset({
     "x-goog-api-key", "authorization", "x-goog-user-project", "cookie",
@@ -70,6 +71,7 @@ def before_record_response(response: dict[str, Any]) -> dict[str, Any] | None:
     status = response.get("status", {}).get("code", 0)
     if not 200 <= int(status) < 300:
         return None  # a 429 or 5xx must never become the recording
+    _inflate(response)
     headers = {}
     for name, values in response.get("headers", {}).items():
         if name.lower() not in KEPT_RESPONSE_HEADERS:
@@ -84,3 +86,24 @@ def before_record_response(response: dict[str, Any]) -> dict[str, Any] | None:
     elif isinstance(body.get("string"), str):
         body["string"] = redact(body["string"])
     return response
+
+
+def _inflate(response: dict[str, Any]) -> None:
+    """Store bodies decompressed (gzip, deflate), capped: a bomb is refused, not inflated.
+
+    vcrpy runs this on every response it records and on every one it loads from a cassette.
+
+    Raises:
+        TranscriptError: the body does not decompress, or inflates beyond the cap.
+    """
+    headers = response.get("headers") or {}
+    name = next((k for k in headers if k.lower() == "content-encoding"), None)
+    encoding = ",".join(headers[name]).lower() if name else ""
+    body = response.get("body") or {}
+    if not ("gzip" in encoding or "deflate" in encoding) or not isinstance(body.get("string"),
+                                                                           bytes):
+        return
+    body["string"] = inflate(body["string"], encoding, where="a response body")
+    del headers[name]
+    for key in [k for k in headers if k.lower() == "content-length"]:
+        headers[key] = [str(len(body["string"]))]

@@ -113,6 +113,7 @@ async def _prepare(request: Request, call: Call) -> Prepared | Response:
                else state.next_attempt(ident))
     try:
         fault = state.faults.decide(ident, attempt, stream=call.surface.endswith("stream"),
+                                    generate=call.surface in ("generate", "stream"),
                                     forced=request.headers.get(FAULT_HEADER))
     except FaultSpecError as exc:
         return api_error(400, "INVALID_ARGUMENT", f"{FAULT_HEADER}: {exc}")
@@ -158,14 +159,23 @@ async def generate(request: Request) -> Response:
     if isinstance(prep, Response):
         return prep
     if not streaming:
-        body = wire.dumps(wire.generate_response(prep.script, prep.meta, prep.usage),
-                          pretty=True)
-        return unary(body, prep.fault, prep.headers)
+        response = wire.generate_response(prep.script, prep.meta, prep.usage)
+        if prep.fault == "unreadable":
+            _unreadable(response)
+        return unary(wire.dumps(response, pretty=True), prep.fault, prep.headers)
     chunks = wire.generate_chunks(prep.script, prep.meta, prep.usage)
+    if prep.fault == "unreadable":
+        _unreadable(chunks[-1])
     if request.query_params.get("alt") != "sse":  # without alt=sse the API sends a JSON array
         return unary(wire.dumps(chunks, pretty=True), prep.fault, prep.headers)
     return stream([wire.sse_data(c) for c in chunks], prep.fault, prep.headers, finishing=1,
                   broken=BROKEN_CHUNK)
+
+
+def _unreadable(response: dict[str, Any]) -> None:
+    """The ``unreadable`` fault: valid JSON the SDK cannot read (an enum sent as a number)."""
+    for candidate in response.get("candidates") or []:
+        candidate["finishReason"] = 5
 
 
 async def create_interaction(request: Request) -> Response:

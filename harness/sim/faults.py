@@ -10,6 +10,9 @@ Kinds (:data:`FAULT_KINDS`):
 * ``nofinish`` (streams only): the stream ends cleanly but without the chunk carrying
   ``finishReason`` (interactions: without ``interaction.completed`` and ``[DONE]``).
 * ``malformed``: a 200 whose JSON is broken (streams: one event of broken JSON).
+* ``unreadable`` (generateContent only): a 200 of valid JSON the SDK cannot read: the
+  finish reason is a number (``"finishReason": 5``), as a server sending proto enums as
+  numbers would. The Interactions SDK reads any JSON leniently, so it has no such fault.
 * ``latency``: the normal response after ``latency_s`` seconds.
 
 A fault applies to model calls only (generateContent, streamGenerateContent, interactions
@@ -39,8 +42,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from harness.sim import det
 
-FAULT_KINDS = ("429", "500", "503", "reset", "truncate", "nofinish", "malformed", "latency")
+FAULT_KINDS = ("429", "500", "503", "reset", "truncate", "nofinish", "malformed", "unreadable",
+               "latency")
 STREAM_ONLY = frozenset({"nofinish"})
+GENERATE_ONLY = frozenset({"unreadable"})
 ENV_VAR = "HARNESS_SIM_FAULTS"
 FAULT_HEADER = "x-harness-fault"
 ATTEMPT_HEADER = "x-harness-attempt"
@@ -97,7 +102,7 @@ class FaultConfig:
 
     @classmethod
     def uniform(cls, rate: float, **kwargs: Any) -> FaultConfig:
-        """``rate`` spread evenly over every kind (each gets ``rate / 8``)."""
+        """``rate`` spread evenly over every kind (each gets ``rate / len(FAULT_KINDS)``)."""
         return cls(rates={k: rate / len(FAULT_KINDS) for k in FAULT_KINDS}, **kwargs)
 
     @classmethod
@@ -152,13 +157,14 @@ class FaultConfig:
         return cls.parse(spec) if spec else None
 
     def decide(self, ident: tuple[object, ...], attempt: int, *, stream: bool,
-               forced: str | None = None) -> str | None:
+               generate: bool = True, forced: str | None = None) -> str | None:
         """The fault for attempt ``attempt`` (1-based) of the request ``ident``, or None.
 
         Args:
             ident: What identifies the request: case, model, sample, endpoint, body digest.
             attempt: How many times this request has been seen, this one included.
             stream: Streaming request (stream-only kinds apply).
+            generate: A generateContent request (generateContent-only kinds apply).
             forced: An ``x-harness-fault`` header value (``KIND`` or ``KIND@N``), which wins.
 
         """
@@ -166,16 +172,22 @@ class FaultConfig:
             if force is not None:
                 kind, count = force
                 if count is None or attempt <= count:
-                    return None if kind in STREAM_ONLY and not stream else kind
+                    return kind if self._applies(kind, stream, generate) else None
                 return None
         draw, total = det.unit("fault", self.seed, *ident, attempt), 0.0
         for kind in FAULT_KINDS:
-            if kind in STREAM_ONLY and not stream:
+            if not self._applies(kind, stream, generate):
                 continue
             total += self.rates.get(kind, 0.0)
             if draw < total:
                 return kind
         return None
+
+
+    @staticmethod
+    def _applies(kind: str, stream: bool, generate: bool) -> bool:
+        return not ((kind in STREAM_ONLY and not stream) or (kind in GENERATE_ONLY
+                                                              and not generate))
 
 
 NO_FAULTS = FaultConfig()

@@ -8,7 +8,6 @@ none of them. Recording files are read by :mod:`harness.cassettes.files`.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import zlib
@@ -18,6 +17,7 @@ from typing import Any, Literal
 BodyKind = Literal["generate", "interaction", "interaction_events"]
 
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_INFLATED = 256 * 2**20  # bytes a compressed body may inflate to
 INTERACTION_EVENTS = frozenset({
     "interaction.created", "interaction.completed", "interaction.status_update",
     "step.start", "step.delta", "step.stop", "error",
@@ -28,6 +28,7 @@ _GENERATE_KEYS = ("candidates", "usageMetadata", "promptFeedback", "usage_metada
 _SSE_BOUNDARY = re.compile(r"\r\n\r\n|\n\n|\r\r")
 _LINE = re.compile(r"\r\n|\n|\r")
 _CASSETTE_KEY = re.compile(r"^(?:interactions|http_interactions):", re.M)
+TOO_DEEP = "the JSON is nested too deep to read (no response nests more than a few levels)"
 _SSE_FIELD = re.compile(r"^(?:data|event|id):", re.M)
 
 
@@ -53,20 +54,49 @@ def to_text(data: str | bytes, *, where: str, encoding: str | None = None) -> st
     if isinstance(data, str):
         return data.removeprefix("\ufeff")
     enc = (encoding or "").lower()
-    try:
-        if data.startswith(GZIP_MAGIC):
-            data = gzip.decompress(data)
-        elif "deflate" in enc:
-            data = zlib.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise TranscriptError(f"{where}: the body looks compressed but does not decompress "
-                              f"({exc})") from None
+    data = inflate(data, enc, where=where)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         hint = (f" (content-encoding {enc!r} is not supported; record with vcrpy's "
                 "decode_compressed_response=True)") if enc else ""
         raise TranscriptError(f"{where}: the body is not UTF-8 text{hint}") from None
+
+
+def inflate(data: bytes, encoding: str = "", *, where: str, limit: int | None = None) -> bytes:
+    """Undo gzip (by header or by its magic bytes) or deflate, up to ``limit`` bytes out.
+
+    A hand-edited cassette can hold a few kilobytes that inflate to gigabytes; no response
+    the API sends comes near the limit, so a body that would pass it is refused, not read.
+
+    Raises:
+        TranscriptError: it does not decompress, or it would inflate beyond ``limit``
+            (default :data:`MAX_INFLATED`).
+    """
+    limit = MAX_INFLATED if limit is None else limit
+    enc = encoding.lower()
+    if data.startswith(GZIP_MAGIC):
+        wbits = 31
+    elif "deflate" in enc:
+        wbits = 15 if data[:1] == b"\x78" else -15  # zlib-wrapped, or raw as some servers send
+    else:
+        return data
+    out = bytearray()
+    try:
+        while data:  # gzip allows several members one after another
+            engine = zlib.decompressobj(wbits)
+            out += engine.decompress(data, limit + 1 - len(out))
+            if len(out) > limit or engine.unconsumed_tail:
+                raise TranscriptError(f"{where}: the compressed body inflates beyond "
+                                      f"{limit // 2**20} MiB; no API response is that large, so "
+                                      "it is not read (re-record the cassette)")
+            if not engine.eof:
+                raise TranscriptError(f"{where}: the compressed body is cut short")
+            data = engine.unused_data if wbits == 31 else b""
+    except zlib.error as exc:
+        raise TranscriptError(f"{where}: the body looks compressed but does not decompress "
+                              f"({exc})") from None
+    return bytes(out)
 
 
 def sniff(text: str) -> Literal["json", "cassette", "sse", "unknown"]:
@@ -111,6 +141,8 @@ def decode_json(text: str, *, where: str) -> Any:
     except json.JSONDecodeError as exc:
         raise TranscriptError(f"{where}: expected a JSON response body, but it is not valid "
                               f"JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise TranscriptError(f"{where}: {TOO_DEEP}") from None
 
 
 def response_kind(value: Any, *, where: str) -> BodyKind:
@@ -166,6 +198,8 @@ def sse_payloads(events: list[SSEEvent], *,
         except json.JSONDecodeError as exc:
             raise TranscriptError(f"{where}: SSE event {i} is not JSON ({exc.msg}): "
                                   f"{ev.data[:80]!r}") from None
+        except RecursionError:
+            raise TranscriptError(f"{where}: SSE event {i}: {TOO_DEEP}") from None
     if not payloads:
         raise TranscriptError(f"{where}: the SSE body has no data events")
     interaction = any((name in INTERACTION_EVENTS and name != "error")
@@ -216,6 +250,6 @@ def maybe_json(body: Any) -> Any:
     if isinstance(body, str):
         try:
             return json.loads(body)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return body
     return body

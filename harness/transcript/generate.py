@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.transcript import bodies
 from harness.transcript.bodies import TranscriptError
+from harness.transcript.sdkparse import parse_response
 from harness.transcript.sdkvalues import GENERATE_USAGE, enum_str, last_usage
 from harness.transcript.values import Step, Transcript, build_transcript, merge_adjacent_text
 
@@ -107,11 +108,10 @@ def from_chunks(chunks: list[Any], source: str, **timing: float | None) -> Trans
             raise TranscriptError(f"{source}: chunk {i} is {bodies.describe(chunk)}, "
                                   "expected an object")
         try:  # the SDK's own path for a response body (it also drops unknown fields)
-            responses.append(types.GenerateContentResponse._from_response(response=chunk,
-                                                                          kwargs={}))
-        except (TypeError, ValueError) as exc:
-            raise TranscriptError(f"{source}: chunk {i} is not a GenerateContentResponse the "
-                                  f"SDK accepts: {' '.join(str(exc).split())[:300]}") from None
+            responses.append(parse_response(chunk, types.GenerateContentResponse))
+        except TranscriptError as exc:
+            what = f"chunk {i}" if len(chunks) > 1 else "the response"
+            raise TranscriptError(f"{source}: {what} could not be read: {exc}") from None
     transcript = from_generate_content(responses, **timing)
     if errors:
         transcript = replace(transcript, error="; ".join(

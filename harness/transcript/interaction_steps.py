@@ -47,14 +47,17 @@ class StreamedSteps:
         kind = delta.get("type")
         if kind in CONTENT_TYPES:
             step.setdefault("type", "model_output")
-            _append_content(step.setdefault("content", []), delta)
+            _append_content(_list_field(step, "content"), delta)
         elif kind == "thought_summary" and isinstance(delta.get("content"), dict):
             step.setdefault("type", "thought")
-            _append_content(step.setdefault("summary", []), delta["content"])
+            _append_content(_list_field(step, "summary"), delta["content"])
         elif kind == "code_execution_call":
             step.setdefault("type", "code_execution_call")
-            args = step.setdefault("arguments", {})
-            new = delta.get("arguments") or {}
+            args = step.get("arguments")
+            if not isinstance(args, dict):
+                args = step["arguments"] = {}
+            new = delta.get("arguments")
+            new = new if isinstance(new, dict) else {}
             if isinstance(new.get("code"), str):
                 args["code"] = (args.get("code") or "") + new["code"]
             if new.get("language"):
@@ -81,6 +84,14 @@ class StreamedSteps:
                     step["arguments"] = {**(step.get("arguments") or {}), **parsed}
             out.append(step)
         return out
+
+
+def _list_field(step: dict[str, Any], key: str) -> list[Any]:
+    """``step[key]`` as a list, replacing whatever a malformed ``step.start`` put there."""
+    value = step.get(key)
+    if not isinstance(value, list):
+        value = step[key] = []
+    return value
 
 
 def _append_content(contents: list[Any], new: dict[str, Any]) -> None:

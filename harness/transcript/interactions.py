@@ -81,11 +81,13 @@ def from_interaction_events(events: Iterable[Any], *, latency_s: float | None = 
     for event in events:
         ev = sdk_event(None, event) if isinstance(event, dict) else event
         if isinstance(ev, (gi.InteractionCreatedEvent, gi.InteractionCompletedEvent)):
-            it = ev.interaction
-            status, model = as_str(it.status) or status, as_str(it.model) or model
-            usages.append(it.usage)
-            if isinstance(ev, gi.InteractionCompletedEvent) and as_list(it.steps):
-                final_steps = as_list(it.steps)
+            it = ev.interaction  # lenient parsing: may be any JSON value, not an Interaction
+            status = as_str(getattr(it, "status", None)) or status
+            model = as_str(getattr(it, "model", None)) or model
+            usages.append(getattr(it, "usage", None))
+            steps = as_list(getattr(it, "steps", None))
+            if isinstance(ev, gi.InteractionCompletedEvent) and steps:
+                final_steps = steps
         elif isinstance(ev, gi.InteractionStatusUpdate):
             status = as_str(ev.status) or status
             usages.append(ev.usage)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.transcript import bodies
+from harness.transcript.bodies import TranscriptError
 from harness.transcript.generate import from_chunks
 from harness.transcript.interactions import from_interaction, from_interaction_events
 from harness.transcript.sdkparse import parse_sdk, sdk_event
@@ -18,7 +19,7 @@ from harness.transcript.values import Transcript
 
 
 def parse_body(text: str | bytes, *, source: str = "body", latency_s: float | None = None,
-               ttft_s: float | None = None) -> Transcript:
+               ttft_s: float | None = None, encoding: str | None = None) -> Transcript:
     """Build a transcript from a raw response body, recognised by its content.
 
     Args:
@@ -28,12 +29,13 @@ def parse_body(text: str | bytes, *, source: str = "body", latency_s: float | No
         source: Where the body came from, for error messages.
         latency_s: Record-time wall time, if known.
         ttft_s: Record-time time to first chunk, if known.
+        encoding: The response's content-encoding header, if any.
 
     Raises:
         TranscriptError: the body is none of those, or is an API error body.
 
     """
-    text = bodies.to_text(text, where=source)
+    text = bodies.to_text(text, where=source, encoding=encoding)
     if bodies.body_format(text, where=source) == "sse":
         return _from_sse(bodies.split_sse(text), source, latency_s=latency_s, ttft_s=ttft_s)
     return from_json(bodies.decode_json(text, where=source), source, latency_s=latency_s,
@@ -55,5 +57,9 @@ def from_json(value: Any, source: str, **timing: float | None) -> Transcript:
 def _from_sse(events: list[bodies.SSEEvent], source: str, **timing: float | None) -> Transcript:
     kind, payloads = bodies.sse_payloads(events, where=source)
     if kind == "interaction_events":
+        for i, (_, data) in enumerate(payloads):
+            if not isinstance(data, dict):
+                raise TranscriptError(f"{source}: SSE event {i} is {bodies.describe(data)}, "
+                                      "expected an object")
         return from_interaction_events([sdk_event(n, d) for n, d in payloads], **timing)
     return from_chunks([d for _, d in payloads], source, **timing)

@@ -38,3 +38,85 @@ def sdk_event(name: str | None, data: Any) -> Any:
     wrapped = {"data": data} if name is None else {"event": name, "data": data}
     return parse_sdk(wrapped, gi.InteractionSSEStreamEvent).data
 
+
+
+def parse_response(chunk: dict[str, Any], typ: Any) -> Any:
+    """Parse one wire response with the SDK's own response path (``typ._from_response``).
+
+    Raises:
+        TranscriptError: the SDK cannot read it; the reason names the first field whose value
+            does not fit (``candidates[0].finishReason: 5 is not a string``) when one can be
+            found, else repeats the SDK's message on one line.
+    """
+    try:
+        return typ._from_response(response=chunk, kwargs={})
+    except (TypeError, ValueError, AttributeError) as exc:  # AttributeError: an enum's _missing_
+        raise TranscriptError(misfit(chunk, typ) or validation_reason(exc)) from None
+
+
+def validation_reason(exc: Exception) -> str:
+    """A pydantic ValidationError's first error as ``where: what (got value)``; else its text."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        return (f"{where.lstrip('.') or 'the body'}: {first['msg'].lower()} "
+                f"(got {json_repr(first.get('input'))})")
+    return " ".join(str(exc).split())[:300]
+
+
+def misfit(value: Any, typ: Any, path: str = "") -> str | None:
+    """Say where wire JSON first gives an SDK enum field something other than a string.
+
+    The SDK's enums upper-case what they are given, so a number there ends the parse with an
+    AttributeError that names no field; this finds the field. Returns None if every enum
+    field holds a string (or nothing).
+    """
+    import enum
+    import typing
+
+    from pydantic import BaseModel
+
+    if value is None:
+        return None
+    origin = typing.get_origin(typ)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for arg in typing.get_args(typ):
+            if arg is not type(None) and (found := misfit(value, arg, path)) is not None:
+                return found
+        return None
+    if origin is list:
+        (item,) = typing.get_args(typ) or (Any,)
+        if isinstance(value, list):
+            for i, v in enumerate(value):
+                if (found := misfit(v, item, f"{path}[{i}]")) is not None:
+                    return found
+        return None
+    if isinstance(typ, type) and issubclass(typ, enum.Enum):
+        if isinstance(value, str):
+            return None
+        return f"{path or 'the body'}: {json_repr(value)} is not a string ({typ.__name__})"
+    if isinstance(typ, type) and issubclass(typ, BaseModel) and isinstance(value, dict):
+        fields = {}
+        for name, info in typ.model_fields.items():
+            fields[name] = info.annotation
+            if info.alias:
+                fields[info.alias] = info.annotation
+        for key, v in value.items():
+            if key in fields:
+                sub = f"{path}.{key}" if path else str(key)
+                if (found := misfit(v, fields[key], sub)) is not None:
+                    return found
+    return None
+
+
+def json_repr(value: Any) -> str:
+    """A JSON value as a few characters of JSON, for a reason."""
+    import json
+
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -29,7 +29,11 @@ INTERACTION_USAGE = (("total_input_tokens", "prompt_tokens"),
 def dump(model: Any) -> dict[str, Any]:
     """Return an SDK model (or a dict) as wire JSON; anything else as ``{}``."""
     if hasattr(model, "model_dump"):
-        dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+        try:
+            dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True,
+                                      warnings=False)
+        except (ValueError, TypeError):  # a leniently parsed field pydantic cannot serialise
+            return {}
         return dumped if isinstance(dumped, dict) else {}
     return dict(model) if isinstance(model, dict) else {}
 
