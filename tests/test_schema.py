@@ -64,8 +64,7 @@ GOOD = [
           - answer_number: 1267650600228229401496703205376
           - output_number: {value: -0.0, tolerance: .5}
     """,
-    # The reserved fields are in the schema (editors complete them) even though loading
-    # them reports "not supported yet" (`reference:` is supported: it loads).
+    # Conversations and input files.
     """
     cases:
       - id: chat-primes

@@ -397,31 +397,61 @@ BAD: list[tuple[str, str, int | None, str, list[str]]] = [
         cases:
           - {id: a, prompt: p}
         """, 1, "reference", ["unknown key 'reference'", "put it inside a case under `cases:`"]),
-    ("reserved-inputs", """
+    ("input-missing-file", """
         cases:
           - id: a
             prompt: p
             inputs: [{file: data/x.png}]
-        """, 4, "cases[0].inputs", ["`inputs:` is reserved", "not supported yet"]),
-    ("reserved-turns", """
-        cases:
-          - id: a
-            api: chat
-            turns: ["hi", "sum the first 50 primes"]
-        """, 4, "cases[0].turns", ["`turns:` is reserved", "not supported yet"]),
-    ("reserved-api-chat", """
+        """, 4, "cases[0].inputs[0].file", ["'data/x.png': no such file"]),
+    ("input-type", """
         cases:
           - id: a
             prompt: p
-            api: chat
-        """, 4, "cases[0].api",
-     ["`api: chat`", "not supported yet", "generate_content, stream, interactions"]),
-    ("reserved-api-chat-defaults", """
-        defaults:
-          api: chat
+            inputs:
+              - file: notes.docx
+        """, 5, "cases[0].inputs[0].file",
+     [".docx is not a type the API takes", ".png, .jpeg, .jpg, .csv", ".json"]),
+    ("input-absolute", """
         cases:
-          - {id: a, prompt: p}
-        """, 2, "defaults.api", ["`api: chat`", "not supported yet"]),
+          - id: a
+            prompt: p
+            inputs: [{file: /etc/shadow.txt}]
+        """, 4, "cases[0].inputs[0].file", ["is an absolute path", "relative to the eval file"]),
+    ("input-outside-root", """
+        cases:
+          - id: a
+            prompt: p
+            inputs: [{file: ../../../../../../../../etc/hostname.txt}]
+        """, 4, "cases[0].inputs[0].file", ["no such file"]),
+    ("turns-and-prompt", """
+        cases:
+          - id: a
+            api: chat
+            prompt: p
+            turns: [hi, sum the first 50 primes]
+        """, 5, "cases[0].turns", ["either `prompt:`", "or `turns:`", "not both"]),
+    ("turns-on-generate", """
+        cases:
+          - id: a
+            turns: [hi, sum the first 50 primes]
+        """, 3, "cases[0].turns", ["set `api: chat` or `api: interactions`",
+                                   "api 'generate_content' sends one prompt"]),
+    ("turn-reference-missing", """
+        cases:
+          - id: a
+            api: chat
+            turns:
+              - prompt: hi
+                expect: [{answer_number: from_reference}]
+              - sum the first 50 primes
+        """, 6, "cases[0].turns[0].expect[0]",
+     ["compares with the turn 1's reference output", "has no `reference:`"]),
+    ("stream-not-chat", """
+        cases:
+          - id: a
+            prompt: p
+            stream: true
+        """, 4, "cases[0].stream", ["applies to `api: chat` only", "use `api: stream`"]),
 ]
 
 

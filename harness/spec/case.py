@@ -7,7 +7,27 @@ from pathlib import Path
 
 from harness.checks.api import CheckCall
 from harness.paths import display_path
+from harness.spec.inputs import InputFile
 from harness.spec.models import GenerationSettings
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One user turn of a multi-turn case.
+
+    Attributes:
+        prompt: The user's message.
+        inputs: Files sent before it.
+        expect: Checks of this turn's reply (the case's own ``expect`` judges the last turn).
+        reference: Trusted Python that solves this turn, or None.
+        line: 1-based line of the turn in the eval file.
+    """
+
+    prompt: str
+    inputs: tuple[InputFile, ...] = ()
+    expect: tuple[CheckCall, ...] = ()
+    reference: str | None = None
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -30,6 +50,10 @@ class Case:
         reference: Trusted Python source that solves the case (compiles), or None.
         reference_line: 1-based line where the reference's text starts (the line after
             ``reference: |``), or None without a reference.
+        inputs: Files sent before the prompt (single-turn cases; see ``turns`` otherwise).
+        turns: The user turns of a multi-turn case (empty for a single-turn case); ``prompt``
+            is then the last turn's.
+        stream: ``api: chat``: every turn is sent with ``send_message_stream``.
 
     """
 
@@ -47,6 +71,30 @@ class Case:
     description: str | None = None
     reference: str | None = None
     reference_line: int | None = None
+    inputs: tuple[InputFile, ...] = ()
+    turns: tuple[Turn, ...] = ()
+    stream: bool = False
+
+    @property
+    def conversation(self) -> tuple[Turn, ...]:
+        """Every user turn in order; a single-turn case is one turn of its prompt and inputs."""
+        return self.turns or (Turn(self.prompt, self.inputs, (), self.reference, self.line),)
+
+    def judgements(self) -> list[tuple[int, tuple[CheckCall, ...]]]:
+        """``(turn index, checks)`` pairs: each turn's own checks, then the case's (last turn)."""
+        last = len(self.conversation) - 1
+        pairs = [(i, t.expect) for i, t in enumerate(self.turns) if t.expect]
+        return [*pairs, (last, self.expect)] if self.expect or not pairs else pairs
+
+    def reference_for(self, turn: int) -> str | None:
+        """The reference that solves ``turn``: its own, or the case's for the last turn."""
+        own = self.conversation[turn].reference if self.turns else None
+        last = turn == len(self.conversation) - 1
+        return own if own is not None else (self.reference if last else None)
+
+    def all_inputs(self) -> tuple[InputFile, ...]:
+        """Every input file of every turn, in order."""
+        return tuple(f for t in self.conversation for f in t.inputs)
 
     def location(self) -> str:
         """``file:line`` of the case, e.g. ``evals/docs.eval.yaml:12``."""

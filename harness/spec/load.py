@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from harness.checks.api import CheckCall
 from harness.checks.registry import CheckParseError, parse_check
 from harness.paths import display_path
-from harness.spec.case import Case, EvalFile, SpecError, SpecIssue, SpecWarning
+from harness.spec.case import Case, EvalFile, SpecError, SpecIssue, SpecWarning, Turn
 from harness.spec.messages import (
     bad_name,
     clean_loc,
@@ -40,13 +40,11 @@ from harness.spec.models import (
     FileSpec,
     GenerationSettings,
 )
+from harness.spec.inputs import InputError, InputFile, resolve_input
 from harness.spec.source import SourceError, read_eval_text
 from harness.spec.yamlload import LoadedYaml, Path_, format_path, load_yaml
 
-_RESERVED_FIELDS = {
-    "inputs": "`inputs:` is reserved for input files (images, CSVs) sent with the prompt",
-    "turns": "`turns:` is reserved for multi-turn conversations",
-}
+_TURN_APIS = ("chat", "interactions")
 _CASE_KEYS = tuple(CaseSpec.model_fields)
 
 
@@ -81,7 +79,7 @@ def load_eval_file(path: Path, root: Path | None = None) -> EvalFile:
         raise SpecError([SpecIssue(path, line, "", message)]) from None
     if doc.problems:
         raise SpecError([SpecIssue(path, p.line, p.field, p.message) for p in doc.problems])
-    return _Builder(path, doc).build()
+    return _Builder(path, doc, root).build()
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -90,8 +88,8 @@ _M = TypeVar("_M", bound=BaseModel)
 class _Builder:
     """Validates one parsed file, collecting issues instead of stopping at the first."""
 
-    def __init__(self, path: Path, doc: LoadedYaml) -> None:
-        self.path, self.doc = path, doc
+    def __init__(self, path: Path, doc: LoadedYaml, root: Path | None = None) -> None:
+        self.path, self.doc, self.root = path, doc, root
         self.issues: list[SpecIssue] = []
 
     def add(self, path: Path_, message: str, *, key: bool = False,
@@ -144,8 +142,6 @@ class _Builder:
             defaults = None
         defaults = defaults or DefaultsSpec()
         default_checks = self.checks(defaults.expect, ("defaults", "expect"))
-        if defaults.api == "chat":
-            self.add(("defaults", "api"), _CHAT)
         suite = self.suite(data.get("suite"))
         cases_raw = data.get("cases")
         seen: dict[str, tuple[int, str]] = {}
@@ -191,16 +187,10 @@ class _Builder:
                                         "must be unique in a file: rename one of them.")
             else:
                 seen[rid.casefold()] = (line, rid)
-        # A `turns:` case may have no prompt; that case is reported as unsupported below.
-        ignore: tuple[Path_, ...] = (("prompt",),) if raw.get("turns") is not None else ()
-        spec = self.validate(CaseSpec, raw, base, ignore)
+        spec = self.validate(CaseSpec, raw, base)
         # The checks below read the raw mapping, so they are reported even when a type is wrong.
-        for name, what in _RESERVED_FIELDS.items():
-            if raw.get(name) is not None:
-                self.add((*base, name), f"{what} and is not supported yet in this version; "
-                                        "remove it to run the case", key=True)
-        if raw.get("api") == "chat":
-            self.add((*base, "api"), _CHAT)
+        api = raw.get("api") or defaults.api or APIS[0]
+        self.conversation_shape(raw, base, api)
         tags = raw.get("tags")
         for tag in tags if isinstance(tags, list) else []:
             if isinstance(tag, str) and tag in RESERVED_TAGS:
@@ -210,13 +200,9 @@ class _Builder:
         expect = raw.get("expect")
         calls = self.checks(expect if isinstance(expect, list) else [], (*base, "expect"))
         reference_line = self.reference(raw.get("reference"), (*base, "reference"))
-        if not raw.get("reference"):
-            for j, call in enumerate(calls):
-                if call.uses_reference:
-                    self.add((*base, "expect", j), f"`{call.label}` compares with the case's "
-                             "reference output, but the case has no `reference:`; add the "
-                             "Python that solves the case under `reference: |`, or give the "
-                             "expected value itself")
+        self.needs_reference(calls, raw.get("reference"), (*base, "expect"), "case")
+        inputs = self.inputs(raw.get("inputs"), (*base, "inputs"))
+        turns = self.turns(raw.get("turns"), (*base, "turns"), inputs, raw.get("reference"))
         if spec is None or len(self.issues) > before:
             return None
         if expect == [] and not default_checks:
@@ -233,13 +219,83 @@ class _Builder:
             skip = spec.skip
         merged = _merge(_dump(defaults.config), _dump(spec.config))
         return Case(
-            suite=suite, id=spec.id, prompt=spec.prompt, api=spec.api or defaults.api or APIS[0],
+            suite=suite, id=spec.id, prompt=turns[-1].prompt if turns else spec.prompt or "",
+            api=api, inputs=() if turns else inputs, turns=turns, stream=bool(spec.stream),
             config=GenerationSettings.model_validate(merged),
             expect=(*default_checks, *calls),
             tags=tuple(dict.fromkeys([*(defaults.tags or []), *(spec.tags or [])])),
             skip=skip, samples=spec.samples or defaults.samples or 1, path=self.path,
             line=self.doc.line_of(base) or 0, description=spec.description,
             reference=spec.reference, reference_line=reference_line if spec.reference else None)
+
+    def conversation_shape(self, raw: dict[str, Any], base: Path_, api: Any) -> None:
+        """One of `prompt` and `turns`; turns only where the API keeps a conversation."""
+        has_prompt, has_turns = raw.get("prompt") is not None, raw.get("turns") is not None
+        if has_prompt and has_turns:
+            self.add((*base, "turns"), "give either `prompt:` (one message) or `turns:` (a "
+                                       "conversation), not both", key=True)
+        elif not has_prompt and not has_turns:
+            self.add((*base, "prompt"), "missing required key 'prompt': add the user's "
+                     "message as `prompt:`, or a conversation as `turns:`",
+                     line=self.doc.line_of(base))
+        if has_turns and api not in _TURN_APIS:
+            self.add((*base, "turns"), f"`turns:` needs a surface that keeps a conversation: "
+                     f"set `api: chat` or `api: interactions` (api {api!r} sends one prompt)",
+                     key=True)
+        if raw.get("stream") is not None and api != "chat":
+            self.add((*base, "stream"), f"`stream:` applies to `api: chat` only; for one "
+                     f"streamed call use `api: stream` (this case has api {api!r})", key=True)
+
+    def inputs(self, raw: Any, path: Path_) -> tuple[InputFile, ...]:
+        """Validate `inputs:` entries against the disk (each problem names its line)."""
+        out: list[InputFile] = []
+        for j, entry in enumerate(raw if isinstance(raw, list) else []):
+            if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+                continue  # the schema check reports its shape
+            upload = entry.get("upload") is True
+            try:
+                out.append(resolve_input(entry["file"], self.path, self.root, upload=upload))
+            except InputError as exc:
+                self.add((*path, j, "file"), str(exc))
+        return tuple(out)
+
+    def turns(self, raw: Any, path: Path_, first_inputs: tuple[InputFile, ...],
+              case_reference: Any) -> tuple[Turn, ...]:
+        """The turns of a conversation; case-level inputs go with the first turn."""
+        if not isinstance(raw, list):
+            return ()
+        out: list[Turn] = []
+        for k, entry in enumerate(raw):
+            at = (*path, k)
+            line = self.doc.line_of(at) or 0
+            if isinstance(entry, str):
+                out.append(Turn(entry, first_inputs if k == 0 else (), (), None, line))
+                continue
+            if not isinstance(entry, dict) or not isinstance(entry.get("prompt"), str):
+                continue  # reported by the schema check
+            expect = entry.get("expect")
+            calls = self.checks(expect if isinstance(expect, list) else [], (*at, "expect"))
+            own = entry.get("reference")
+            self.reference(own, (*at, "reference"))
+            last = k == len(raw) - 1
+            self.needs_reference(calls, own or (case_reference if last else None),
+                                 (*at, "expect"), f"turn {k + 1}")
+            inputs = self.inputs(entry.get("inputs"), (*at, "inputs"))
+            out.append(Turn(entry["prompt"], (first_inputs if k == 0 else ()) + inputs,
+                            tuple(calls), own if isinstance(own, str) else None, line))
+        return tuple(out)
+
+    def needs_reference(self, calls: list[CheckCall], reference: Any, path: Path_,
+                        what: str) -> None:
+        """`from_reference` checks need a reference for the turn they judge."""
+        if reference:
+            return
+        for j, call in enumerate(calls):
+            if call.uses_reference:
+                self.add((*path, j), f"`{call.label}` compares with the {what}'s reference "
+                         f"output, but the {what} has no `reference:`; add the Python that "
+                         f"solves the {what} under `reference: |`, or give the expected value "
+                         "itself")
 
     def reference(self, source: Any, path: Path_) -> int | None:
         """Check that a (non-blank) reference compiles; return the line where its text starts."""
@@ -256,10 +312,6 @@ class _Builder:
             at = line + lineno - 1 if line and lineno and literal else line
             self.add(path, reference_error(exc, literal=literal), line=at)
         return line
-
-
-_CHAT = ("`api: chat` (multi-turn conversations) is reserved and not supported yet in this "
-         "version; use one of: generate_content, stream, interactions")
 
 
 def _dump(settings: BaseModel | None) -> dict[str, Any]:

@@ -78,29 +78,53 @@ class DefaultsSpec(_Strict):
 
 
 class InputSpec(_Strict):
-    """One input file (reserved: not supported yet)."""
+    """One input file, sent before the prompt text."""
 
-    file: str
-    mime_type: str | None = None
+    file: str = Field(pattern=r"\S", description=(
+        "Path relative to the eval file, inside the project: .png, .jpeg/.jpg, .csv, .xml, "
+        ".cpp, .java, .py, .js, .ts, .txt or .json. The code sees it in its working directory "
+        "under its base name."))
+    upload: bool = Field(default=False, description=(
+        "Send it through the Files API first (Gemini API only); default inline."))
+
+
+class TurnSpec(_Strict):
+    """One user turn of a multi-turn case (a plain string is a turn with only a prompt)."""
+
+    prompt: str = Field(pattern=r"\S", description="The user's message in this turn.")
+    inputs: list[InputSpec] | None = Field(default=None, description="Files sent with it.")
+    expect: _Expect = Field(default=None, description="Checks of this turn's reply.")
+    reference: str | None = Field(default=None, pattern=r"\S", description=(
+        "Trusted Python that solves this turn (the case's `reference` is the last turn's)."))
+
+
+_Prompt = Annotated[str, Field(pattern=r"\S")]
 
 
 class CaseSpec(_Strict):
     """One eval case."""
 
     id: str = Field(pattern=ID_PATTERN, description="Unique in the file; names cassettes.")
-    prompt: str = Field(pattern=r"\S", description="The user prompt.")
+    prompt: str | None = Field(default=None, pattern=r"\S", description=(
+        "The user prompt (or give `turns:` instead)."))
     description: str | None = Field(default=None, description="Free text about the case.")
     api: Api | None = Field(default=None, description="API surface (default generate_content).")
+    stream: bool | None = Field(default=None, description=(
+        "api: chat only: send every turn with send_message_stream."))
     config: GenerationSettings | None = Field(default=None, description=(
         "Generation settings, merged key-wise over defaults.config (null clears one)."))
-    expect: _Expect = Field(default=None, description="Checks of the transcript.")
+    expect: _Expect = Field(default=None, description=(
+        "Checks of the transcript (of the last turn, for a multi-turn case)."))
     tags: list[Tag] | None = Field(default=None, description="pytest marks (select with -m).")
     skip: bool | str | None = Field(default=None, description="true, or the reason for skipping.")
     samples: _Samples | None = Field(default=None, description="Runs per model (default 1).")
     reference: str | None = Field(default=None, pattern=r"\S", description=(
-        "Trusted Python code that solves the case: the ground truth (usually a `|` block)."))
-    inputs: list[InputSpec] | None = Field(default=None, description="Reserved: input files.")
-    turns: list[str] | None = Field(default=None, min_length=1, description="Reserved: chat turns.")
+        "Trusted Python code that solves the case: the ground truth (usually a `|` block); it "
+        "runs with the input files in its working directory."))
+    inputs: list[InputSpec] | None = Field(default=None, description=(
+        "Files sent before the prompt (with `turns:`, before the first turn's)."))
+    turns: list[_Prompt | TurnSpec] | None = Field(default=None, min_length=1, description=(
+        "User turns of a conversation (api: chat or interactions), instead of `prompt`."))
 
 
 class FileSpec(_Strict):

@@ -30,13 +30,13 @@ def eval_schema() -> dict[str, Any]:
             _hoist_defs(alt, f"{name}.", defs)
     defs["Check"] = {"description": "One check: `name`, `name: value` or `name: {args}`.",
                      **checks}
-    for model in ("CaseSpec", "DefaultsSpec"):
+    for model in ("CaseSpec", "DefaultsSpec", "TurnSpec"):
         for alt in defs[model]["properties"]["expect"]["anyOf"]:
             if alt.get("type") == "array":
                 alt["items"] = {"$ref": "#/$defs/Check"}
     case = defs["CaseSpec"]
-    case["required"] = ["id"]  # and a prompt, unless it is a (reserved) multi-turn case:
-    case["anyOf"] = [{"required": ["prompt"]}, {"required": ["turns"]}]
+    case["required"] = ["id"]  # and either a prompt or the turns of a conversation:
+    case["oneOf"] = [{"required": ["prompt"]}, {"required": ["turns"]}]
     schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema",
                    "title": "harness eval file",
                    "description": "Eval cases for harness (*.eval.yaml). Read as YAML 1.2: "
