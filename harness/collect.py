@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +48,7 @@ class Runtime:
     record_mode: str
     pytestconfig: pytest.Config
     cases: list[Case] = field(default_factory=list)
-    references: dict[tuple[str, str], Any] = field(default_factory=dict)
+    references: dict[tuple[str, str, int], Any] = field(default_factory=dict)
     tags: set[str] = field(default_factory=set)
     suites: dict[str, Path] = field(default_factory=dict)
     _vcr: Any = None
@@ -159,7 +159,7 @@ class EvalItem(pytest.Item):
         self.transcript: Transcript | None = None
         self.check_results: list[CheckResult] = []
         self.infra_error: HarnessError | None = None
-        self.reference_output: str | None = None
+        self.reference_outputs: dict[int, str] = {}  # by 0-based turn
         self.retries = 0  # calls retried while recording (shown at -v, kept in the record)
         runtime = self.config.stash[runtime_key]
         self.cassette = cassette_path(
@@ -187,7 +187,7 @@ class EvalItem(pytest.Item):
         runtime = self.config.stash[runtime_key]
         try:
             # The reference first: a broken ground truth should stop before tokens are spent.
-            self.reference_output = self._reference_output(runtime)
+            self.reference_outputs = self._reference_outputs(runtime)
             with recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
                                         self.rerecord_command(),
                                         root=runtime.settings.cassette_dir) as rec:
@@ -212,35 +212,45 @@ class EvalItem(pytest.Item):
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
             reporter.write_line(redact(f"harness: retry: {line}"))
 
-    def _reference_output(self, runtime: Runtime) -> str | None:
-        """The reference's output: computed when recording, read from disk in replay."""
+    def _reference_outputs(self, runtime: Runtime) -> dict[int, str]:
+        """Each turn's reference output: computed when recording, read from disk in replay."""
         from harness.cassettes import reference
 
-        case = self.case
-        if case.reference is None:
-            return None
-        path = reference.stored_path(self.cassette.parents[1])
-        if runtime.record_mode != "none":
-            key = (case.suite, case.id)
-            if key not in runtime.references:  # once per case, not per model or sample
-                runtime.references[key] = reference.compute(case)
-                reference.store(path, runtime.references[key])
-            return str(runtime.references[key].output)
-        if not any(call.uses_reference for call in case.expect):
-            return None  # nothing needs it: replay must not fail over an unused output
-        hint = (f"pytest {shlex.quote(display_path(self.path, self.config.rootpath))} "
-                f"-k {shlex.quote(case.id)} --record-mode=once")
-        return reference.load(path, case, hint).output
+        case, outputs = self.case, {}
+        judged = dict(case.judgements())
+        for turn in range(len(case.conversation)):
+            if case.reference_for(turn) is None:
+                continue
+            path = reference.stored_path(self.cassette.parents[1], case, turn)
+            if runtime.record_mode != "none":
+                key = (case.suite, case.id, turn)
+                if key not in runtime.references:  # once per case, not per model or sample
+                    runtime.references[key] = reference.compute(case, turn)
+                    reference.store(path, runtime.references[key])
+                outputs[turn] = str(runtime.references[key].output)
+            elif any(call.uses_reference for call in judged.get(turn, ())):
+                # replay loads only what a check needs: an unused output must not fail it
+                hint = (f"pytest {shlex.quote(display_path(self.path, self.config.rootpath))} "
+                        f"-k {shlex.quote(case.id)} --record-mode=once")
+                outputs[turn] = reference.load(path, case, hint, turn).output
+        return outputs
 
     def runtest(self) -> None:
-        """Run the case's checks against the transcript."""
+        """Run the checks of each turn against that turn's transcript."""
         assert self.transcript is not None
-        ctx = CheckContext(self.transcript, case_id=self.case.id, model=self.model,
-                           reference_output=self.reference_output)
-        self.check_results = [call.run(ctx) for call in self.case.expect]
+        conversation = bool(self.case.turns)
+        self.check_results = []
+        for turn, calls in self.case.judgements():
+            ctx = CheckContext(self.transcript.judged(turn), case_id=self.case.id,
+                               model=self.model,
+                               reference_output=self.reference_outputs.get(turn))
+            for call in calls:
+                result = call.run(ctx)
+                self.check_results.append(replace(result, turn=turn + 1) if conversation
+                                          else result)
         # JUnit XML (--junitxml) carries these as <property> elements, one per check.
         self.user_properties.extend(
-            (f"check {r.label or r.name}", "passed" if r.passed
+            (f"check {r.display}", "passed" if r.passed
              else redact(f"failed: expected {r.expected}; actual {r.actual}"))
             for r in self.check_results)
         if not all(r.passed for r in self.check_results):
@@ -266,6 +276,7 @@ class EvalItem(pytest.Item):
                 "api": self.case.api, "target": runtime.settings.target,
                 "cassette": display_path(self.cassette, self.config.rootpath),
                 "prompt": self.case.prompt, "retries": self.retries,
+                **({"turns": [t.prompt for t in self.case.turns]} if self.case.turns else {}),
                 "tags": list(self.case.tags)}
         return make_record(item=item, verdict=verdict, transcript=self.transcript,
                            checks=self.check_results, error=error)

@@ -34,6 +34,17 @@ def test_secret_parameters_are_scrubbed_however_the_url_is_formed(uri: str) -> N
     assert scrubbed.startswith("https://gemini.api.invalid/")
 
 
+@pytest.mark.parametrize(("uri", "kept"), [
+    ("https://h/upload/v1beta/files?upload_id=U1&upload_protocol=resumable",
+     "https://gemini.api.invalid/upload/v1beta/files?upload_protocol=resumable"),
+    ("https://h/v1beta/models/m:streamGenerateContent?alt=sse?key=K",
+     "https://gemini.api.invalid/v1beta/models/m:streamGenerateContent?alt=sse"),
+    ("https://h/v1beta/x?a=1&key=K&b=2", "https://gemini.api.invalid/v1beta/x?a=1&b=2"),
+])
+def test_the_rest_of_the_query_survives(uri: str, kept: str) -> None:
+    assert scrub_uri(uri) == kept
+
+
 def test_known_secret_values_are_replaced_wherever_they_are(
         key: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert scrub_uri(f"https://gw.example/{key}/v1beta/models/m:generateContent") == (

@@ -30,8 +30,15 @@ _VERTEX_SCOPE = re.compile(r"/projects/[^/]+/locations/[^/]+/")
 # twice), even inside another parameter's value, as in `alt=sse?key=K`: the SDK appends
 # `?alt=sse` to a base URL that already has a query.
 _SECRET_PARAM = re.compile(
-    r"(?:[?&;]|%3F|%26|%3B|%253F|%2526)(?:" + "|".join(sorted(SECRET_QUERY_PARAMS))
+    r"([?&;]|%3F|%26|%3B|%253F|%2526)(?:" + "|".join(sorted(SECRET_QUERY_PARAMS))
     + r")(?:=|%3D|%253D)[^&#;]*", re.IGNORECASE)
+
+
+def _drop_param(match: re.Match[str]) -> str:
+    # Keep the `?` that starts the query: `files?upload_id=U&upload_protocol=resumable` must
+    # keep `?upload_protocol=resumable` (one inside a value, as in `alt=sse?key=K`, goes).
+    starts_query = match.group(1) == "?" and match.start() == match.string.find("?")
+    return "?" if starts_query else ""
 
 
 def scrub_uri(uri: str) -> str:
@@ -40,7 +47,7 @@ def scrub_uri(uri: str) -> str:
     Secret parameters are removed however the URL is formed (see ``_SECRET_PARAM``), and
     every known secret value (:mod:`harness.redact`) is replaced wherever it appears.
     """
-    uri = redact(_SECRET_PARAM.sub("", uri))
+    uri = redact(_SECRET_PARAM.sub(_drop_param, uri))
     parts = urlsplit(uri)
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if k not in SECRET_QUERY_PARAMS])

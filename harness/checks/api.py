@@ -67,6 +67,7 @@ class CheckResult:
         actual: What the transcript held, readable.
         error: The exception a broken check raised, if any.
         label: The name with its main argument (``answer_number: 5117``), for display.
+        turn: The 1-based turn it judged, in a conversation (None for a single call).
     """
 
     name: str
@@ -75,11 +76,19 @@ class CheckResult:
     actual: str
     error: str | None = None
     label: str = ""
+    turn: int | None = None
+
+    @property
+    def display(self) -> str:
+        """The label, with the turn in a conversation (``turn 2: answer_number: 5117``)."""
+        label = self.label or self.name
+        return f"turn {self.turn}: {label}" if self.turn is not None else label
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form for result records."""
-        return {"name": self.name, "label": self.label or self.name, "passed": self.passed,
-                "expected": self.expected, "actual": self.actual, "error": self.error}
+        """JSON form for result records (``turn`` only in a conversation)."""
+        out = {"name": self.name, "label": self.label or self.name, "passed": self.passed,
+               "expected": self.expected, "actual": self.actual, "error": self.error}
+        return out if self.turn is None else {**out, "turn": self.turn}
 
 
 @dataclass(frozen=True)

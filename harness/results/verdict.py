@@ -41,21 +41,23 @@ def render_failure(info: ItemInfo, results: Sequence[CheckResult], transcript: T
              f"  cassette: {info.cassette}", ""]
     for r in results:
         if r.passed:
-            lines.append(f"  PASS  {r.label or r.name}")
+            lines.append(f"  PASS  {r.display}")
             continue
-        lines.append(f"  FAIL  {r.label or r.name}")
+        lines.append(f"  FAIL  {r.display}")
         lines.append(f"          expected: {_indent(r.expected)}")
         lines.append(f"          actual:   {_indent(r.actual)}")
         if r.error:
             lines.append(f"          error:    {r.error}")
     lines.append("")
-    outcomes = ", ".join(str(o) for o in transcript.outcomes) or "no code ran"
-    lines.append(f"  code runs: {transcript.attempts} ({outcomes}); "
-                 f"finish reason: {transcript.finish_reason}")
-    answer = transcript.final_text.strip()
-    if len(answer) > _ANSWER_SHOWN:
-        answer = answer[:_ANSWER_SHOWN] + f"... [{len(answer) - _ANSWER_SHOWN} more chars]"
-    lines.append(f"  final answer: {_indent(answer) if answer else '(none)'}")
+    for i, turn in enumerate(transcript.turns or (transcript,), 1):
+        head = f"  turn {i}: " if transcript.turns else "  "
+        outcomes = ", ".join(str(o) for o in turn.outcomes) or "no code ran"
+        lines.append(f"{head}code runs: {turn.attempts} ({outcomes}); "
+                     f"finish reason: {turn.finish_reason}")
+        answer = turn.final_text.strip()
+        if len(answer) > _ANSWER_SHOWN:
+            answer = answer[:_ANSWER_SHOWN] + f"... [{len(answer) - _ANSWER_SHOWN} more chars]"
+        lines.append(f"{' ' * len(head)}final answer: {_indent(answer) if answer else '(none)'}")
     if transcript.error:
         lines.append(f"  API reported: {transcript.error}")
     return "\n".join(lines)

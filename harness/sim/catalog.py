@@ -28,6 +28,7 @@ class SimCase:
             plain text without running code.
         turns: The user turns of a multi-turn case (empty for single-turn cases).
         inputs: Input files of the case (given to the executor by their base names).
+        turn_references: Each turn's own ``reference:`` (None where it has none).
 
     """
 
@@ -36,26 +37,43 @@ class SimCase:
     reference: str | None = None
     turns: tuple[str, ...] = ()
     inputs: tuple[Path, ...] = ()
+    turn_references: tuple[str | None, ...] = ()
 
     @classmethod
     def from_case(cls, case: Any) -> SimCase:
         """Build from a :class:`harness.spec.case.Case` (or anything with the same attributes)."""
-        turns = tuple(getattr(case, "turns", None) or ())
+        raw_turns = tuple(getattr(case, "turns", None) or ())
+        turns = tuple(str(getattr(t, "prompt", t)) for t in raw_turns)
         base = Path(getattr(case, "path", ".")).parent
+        every = case.all_inputs() if hasattr(case, "all_inputs") else (
+            getattr(case, "inputs", None) or ())
         inputs: list[Path] = []
-        for item in getattr(case, "inputs", None) or ():
+        for item in every:
+            if isinstance(getattr(item, "path", None), Path):
+                inputs.append(item.path)  # a validated InputFile
+                continue
             name = item if isinstance(item, str | Path) else getattr(item, "file", None)
             if name:
                 inputs.append(base / str(name))
         prompt = case.prompt if not turns else turns[-1]
         return cls(key=f"{case.suite}/{case.id}", prompt=prompt,
                    reference=getattr(case, "reference", None), turns=turns,
-                   inputs=tuple(inputs))
+                   inputs=tuple(inputs),
+                   turn_references=tuple(getattr(t, "reference", None) for t in raw_turns))
 
     def is_early_turn(self, text: str) -> bool:
         """True when ``text`` is a turn of this case before its last one."""
         wanted = _norm(text)
         return any(_norm(t) == wanted for t in self.turns[:-1])
+
+    def reference_for(self, text: str) -> str | None:
+        """The reference that answers ``text``: an early turn's own (or None), else the case's."""
+        wanted = _norm(text)
+        for i, turn in enumerate(self.turns[:-1]):
+            if _norm(turn) == wanted:
+                return self.turn_references[i] if i < len(self.turn_references) else None
+        last = self.turn_references[-1] if self.turn_references else None
+        return last or self.reference
 
     def input_files(self) -> dict[str, bytes]:
         """The case's input files as ``{base name: bytes}`` (unreadable ones are skipped)."""

@@ -4,7 +4,8 @@ A :class:`Script` is what a model "said": text, code, the code's real result, fi
 text. :mod:`harness.sim.wire` turns it into generateContent JSON, SSE chunks or interactions.
 
 Behaviours (a case with a ``reference:``; a case without one, an unknown prompt or an early
-turn of a multi-turn case gets a plain text reply without code from every model):
+turn of a multi-turn case without its own ``reference:`` gets a plain text reply without code
+from every model):
 
 * ``sim-oracle``: intro text, the reference code, its real result (and figures), then
   "The result is **<last output line>**." (the last number instead, if that line is long).
@@ -164,12 +165,13 @@ class ScriptWriter:
         case = ask.case
         if case is None:
             return plain(UNKNOWN_PROMPT)
-        if case.is_early_turn(ask.text):
-            return plain(EARLY_TURN)
-        if not case.reference:
+        reference = case.reference_for(ask.text)
+        if reference is None and case.is_early_turn(ask.text):
+            return plain(EARLY_TURN)  # "I have a math question for you." needs no code
+        if not reference:
             return plain(NO_REFERENCE)
         files = {**ask.files, **case.input_files()}
-        key = (case.key, case.reference, ask.model, ask.sample,
+        key = (case.key, reference, ask.model, ask.sample,
                det.digest(*sorted((n, det.digest(b)) for n, b in files.items())))
         if key in self._cache:
             return self._cache[key]
@@ -179,7 +181,7 @@ class ScriptWriter:
         try:
             async with lock:
                 if key not in self._cache:
-                    script = await self._write(ask, case, case.reference, files)
+                    script = await self._write(ask, case, reference, files)
                     if len(self._cache) >= _CACHE_MAX:
                         self._cache.pop(next(iter(self._cache)))
                     self._cache[key] = script

@@ -22,6 +22,7 @@ from harness.checks.api import CheckCall
 from harness.checks.registry import CheckParseError, parse_check
 from harness.paths import display_path
 from harness.spec.case import Case, EvalFile, SpecError, SpecIssue, SpecWarning, Turn
+from harness.spec.inputs import InputError, InputFile, resolve_input
 from harness.spec.messages import (
     bad_name,
     clean_loc,
@@ -40,7 +41,6 @@ from harness.spec.models import (
     FileSpec,
     GenerationSettings,
 )
-from harness.spec.inputs import InputError, InputFile, resolve_input
 from harness.spec.source import SourceError, read_eval_text
 from harness.spec.yamlload import LoadedYaml, Path_, format_path, load_yaml
 

@@ -139,6 +139,9 @@ class Transcript:
         latency_s: Wall time of the call, measured when recording.
         ttft_s: Time to first chunk, measured when recording (streams).
         error: An error the API reported inside a 2xx response, if any.
+        turns: For a conversation, each turn's own transcript in order (this one then holds
+            every turn's steps and runs, the last turn's answer, and usage summed over the
+            turns); empty for a single call.
 
     """
 
@@ -151,6 +154,11 @@ class Transcript:
     latency_s: float | None = None
     ttft_s: float | None = None
     error: str | None = None
+    turns: tuple[Transcript, ...] = ()
+
+    def judged(self, turn: int) -> Transcript:
+        """The transcript checks of ``turn`` (0-based) see: that turn's, or this one."""
+        return self.turns[turn] if self.turns else self
 
     @property
     def attempts(self) -> int:
@@ -168,8 +176,8 @@ class Transcript:
         return [s for s in self.steps if s.type == "image"]
 
     def to_json(self) -> dict[str, Any]:
-        """Return the ``harness transcript`` JSON shape."""
-        return {
+        """Return the ``harness transcript`` JSON shape (with ``turns`` for a conversation)."""
+        out: dict[str, Any] = {
             "model_version": self.model_version,
             "finish_reason": self.finish_reason,
             "final_text": self.final_text,
@@ -177,6 +185,37 @@ class Transcript:
             "steps": [s.to_json() for s in self.steps],
             "usage": self.usage.to_json(),
         }
+        if self.turns:  # the per-turn breakdown; the steps above are every turn's, in order
+            out["turns"] = [{"steps": len(t.steps), "attempts": t.attempts,
+                             "outcomes": t.outcomes, "final_text": t.final_text,
+                             "finish_reason": t.finish_reason, "usage": t.usage.to_json(),
+                             "latency_s": t.latency_s, "error": t.error} for t in self.turns]
+        return out
+
+
+def combine_turns(turns: list[Transcript]) -> Transcript:
+    """One transcript for a conversation: every turn's steps, the last answer, summed usage.
+
+    A single turn is returned as it is. Usage fields are summed over the turns that report
+    them (each turn is billed for its whole prompt); latency is the sum of the turns'.
+    """
+    if len(turns) == 1:
+        return turns[0]
+    last = turns[-1]
+
+    def total(values: list[float | None]) -> Any:
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    usage = Usage(**{k: total([getattr(t.usage, k) for t in turns])
+                     for k in Usage().to_json()})
+    errors = [f"turn {i}: {t.error}" for i, t in enumerate(turns, 1) if t.error]
+    return Transcript(
+        steps=tuple(s for t in turns for s in t.steps),
+        code_runs=tuple(r for t in turns for r in t.code_runs), final_text=last.final_text,
+        usage=usage, model_version=last.model_version, finish_reason=last.finish_reason,
+        latency_s=total([t.latency_s for t in turns]), ttft_s=turns[0].ttft_s,
+        error="; ".join(errors) or None, turns=tuple(turns))
 
 
 def derive_code_runs(steps: tuple[Step, ...] | list[Step]) -> tuple[CodeRun, ...]:

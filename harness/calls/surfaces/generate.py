@@ -56,10 +56,12 @@ class GenerateContent:
     def call(self, client: Any, case: Case, model: str,
              headers: dict[str, str] | None) -> tuple[Transcript, Timing]:
         """One ``generate_content`` call; see :class:`~.protocol.Surface`."""
+        from harness.calls.surfaces.contents import user_parts
         from harness.transcript.generate import from_generate_content
 
+        contents = user_parts(client, case, case.conversation[0])
         start = time.perf_counter()
-        response = client.models.generate_content(model=model, contents=case.prompt,
+        response = client.models.generate_content(model=model, contents=contents,
                                                   config=generate_config(case, headers))
         timing = Timing(time.perf_counter() - start, None)
         return from_generate_content([response], latency_s=timing.latency_s), timing

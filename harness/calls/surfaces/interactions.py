@@ -39,18 +39,37 @@ def interaction_kwargs(case: Case) -> dict[str, Any]:
 
 
 class Interactions:
-    """The Interactions API surface (unary)."""
+    """The Interactions API surface (unary); a conversation chains its turns by id."""
 
     name = "interactions"
 
     def call(self, client: Any, case: Case, model: str,
              headers: dict[str, str] | None) -> tuple[Transcript, Timing]:
-        """One ``interactions.create`` call; see :class:`~.protocol.Surface`."""
-        from harness.transcript.interactions import from_interaction
+        """One ``interactions.create`` per turn; see :class:`~.protocol.Surface`.
 
-        start = time.perf_counter()
-        interaction = client.interactions.create(model=model, input=case.prompt,
-                                                 extra_headers=headers,
-                                                 **interaction_kwargs(case))
-        timing = Timing(time.perf_counter() - start, None)
-        return from_interaction(interaction, latency_s=timing.latency_s), timing
+        Turn *n* after the first names turn *n-1*'s interaction in
+        ``previous_interaction_id``, so the API keeps the conversation (as the docs show).
+        """
+        from harness.calls.surfaces.contents import interaction_input
+        from harness.transcript.interactions import from_interaction
+        from harness.transcript.values import combine_turns
+
+        kwargs = interaction_kwargs(case)
+        turns: list[Transcript] = []
+        previous: str | None = None
+        elapsed = 0.0
+        for turn in case.conversation:
+            data = interaction_input(client, case, turn)
+            start = time.perf_counter()
+            chained = {"previous_interaction_id": previous} if previous else {}
+            interaction = client.interactions.create(model=model, input=data,
+                                                     extra_headers=headers, **chained, **kwargs)
+            took = time.perf_counter() - start
+            elapsed += took
+            turns.append(from_interaction(interaction, latency_s=took))
+            previous = getattr(interaction, "id", None)
+            if previous is None and turn is not case.conversation[-1]:
+                raise SetupError(f"{case.location()}: case {case.id!r}: the interaction of "
+                                 "a turn came back without an id, so the next turn cannot "
+                                 "continue it")
+        return combine_turns(turns), Timing(elapsed, None)

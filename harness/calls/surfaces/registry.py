@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from harness.calls.surfaces.chat import Chat
 from harness.calls.surfaces.generate import GenerateContent
 from harness.calls.surfaces.interactions import Interactions
 from harness.calls.surfaces.stream import Stream
@@ -13,7 +14,8 @@ if TYPE_CHECKING:
     from harness.calls.surfaces.protocol import Surface
     from harness.spec.case import Case
 
-SURFACES: dict[str, Surface] = {s.name: s for s in (GenerateContent(), Stream(), Interactions())}
+SURFACES: dict[str, Surface] = {s.name: s for s in (GenerateContent(), Stream(), Interactions(),
+                                                    Chat())}
 
 
 def surface_for(case: Case) -> Surface:

@@ -26,13 +26,15 @@ class Stream:
         Raises:
             IncompleteResponse: the stream ended without a chunk carrying a finish reason.
         """
+        from harness.calls.surfaces.contents import user_parts
         from harness.transcript.generate import from_generate_content
 
+        contents = user_parts(client, case, case.conversation[0])
         start = time.perf_counter()
         chunks: list[Any] = []
         ttft = None
         for chunk in client.models.generate_content_stream(
-                model=model, contents=case.prompt, config=generate_config(case, headers)):
+                model=model, contents=contents, config=generate_config(case, headers)):
             if ttft is None:
                 ttft = time.perf_counter() - start
             chunks.append(chunk)
