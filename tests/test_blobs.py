@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import json
 from pathlib import Path
 
@@ -74,3 +75,13 @@ def test_the_committed_chart_cassettes_share_one_blob() -> None:
             if "harness-blob:" in line}
     assert len(refs) == 1
     assert all(b"iVBORw0KGgo" not in p.read_bytes() for p in charts)  # no inline PNG left
+
+
+def test_an_upload_body_is_one_blob(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    ref = blobs.externalize_raw(png, tmp_path)
+    assert re.fullmatch(rb"harness-blob:[0-9a-f]{64}\.png:raw", ref), ref
+    assert blobs.restore_raw(ref, tmp_path) == png
+    json_body = b'{"file": {"display_name": "x.png"}}'
+    assert blobs.externalize_raw(json_body, tmp_path) == json_body  # JSON is read as before
+    assert blobs.restore_raw(b"short raw bytes", tmp_path) == b"short raw bytes"

@@ -446,6 +446,14 @@ BAD: list[tuple[str, str, int | None, str, list[str]]] = [
               - sum the first 50 primes
         """, 6, "cases[0].turns[0].expect[0]",
      ["compares with the turn 1's reference output", "has no `reference:`"]),
+    ("turn-typo", """
+        cases:
+          - id: a
+            api: chat
+            turns:
+              - promt: hi
+        """, 5, "cases[0].turns[0].promt", ["Did you mean 'prompt'?",
+                                             "Allowed keys here: prompt, inputs, expect"]),
     ("stream-not-chat", """
         cases:
           - id: a

@@ -24,6 +24,8 @@ from harness.errors import CassetteError
 MIN_CHARS = 4096  # shorter strings stay inline: references would not make cassettes smaller
 _BASE64_STRING = re.compile(rb'"([A-Za-z0-9+/_-]{%d,}={0,2})"' % MIN_CHARS)
 _REFERENCE = re.compile(rb'"harness-blob:([0-9a-f]{64})\.([a-z]+):(std|url)"')
+# A whole raw body (a Files API upload chunk: the file's own bytes) stored as one blob.
+_RAW_REFERENCE = re.compile(rb"harness-blob:([0-9a-f]{64})\.([a-z]+):raw")
 _MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg"), (b"GIF8", "gif"),
           (b"%PDF", "pdf"))
 
@@ -50,6 +52,19 @@ def _decode_exact(text: bytes) -> tuple[bytes, str] | None:
     return None
 
 
+def _write_blob(data: bytes, directory: Path) -> tuple[str, str]:
+    """Store ``data`` once as ``<sha256>.<ext>``; returns (digest, ext)."""
+    digest = hashlib.sha256(data).hexdigest()
+    ext = _ext(data)
+    path = directory / f"{digest}.{ext}"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    return digest, ext
+
+
 def externalize_text(body: bytes, directory: Path) -> bytes:
     """Replace long base64 JSON strings by references, writing each blob once."""
     def swap(match: re.Match[bytes]) -> bytes:
@@ -57,17 +72,39 @@ def externalize_text(body: bytes, directory: Path) -> bytes:
         if decoded is None:
             return match.group(0)  # not canonical base64: keep it inline, exactly
         data, kind = decoded
-        digest = hashlib.sha256(data).hexdigest()
-        ext = _ext(data)
-        path = directory / f"{digest}.{ext}"
-        if not path.exists():
-            directory.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+        digest, ext = _write_blob(data, directory)
         return f'"harness-blob:{digest}.{ext}:{kind}"'.encode()
 
     return _BASE64_STRING.sub(swap, body)
+
+
+def externalize_raw(body: bytes, directory: Path) -> bytes:
+    """A long request body that is not JSON (an upload's bytes) becomes one reference."""
+    if len(body) < MIN_CHARS or body.lstrip()[:1] in (b"{", b"["):
+        return externalize_text(body, directory)
+    digest, ext = _write_blob(body, directory)
+    return f"harness-blob:{digest}.{ext}:raw".encode()
+
+
+def _read_blob(directory: Path, digest: str, ext: str) -> bytes:
+    path = directory / f"{digest}.{ext}"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CassetteError(f"the cassette refers to {path}, which is missing: restore it "
+                            "from version control, or re-record the item") from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise CassetteError(f"{path} does not match its name (sha256): restore it from "
+                            "version control, or re-record the item")
+    return data
+
+
+def restore_raw(body: bytes, directory: Path) -> bytes:
+    """Inverse of :func:`externalize_raw`."""
+    match = _RAW_REFERENCE.fullmatch(body)
+    if match is None:
+        return restore_text(body, directory)
+    return _read_blob(directory, match.group(1).decode(), match.group(2).decode())
 
 
 def restore_text(body: bytes, directory: Path) -> bytes:
@@ -78,29 +115,21 @@ def restore_text(body: bytes, directory: Path) -> bytes:
     """
     def swap(match: re.Match[bytes]) -> bytes:
         digest, ext, kind = (g.decode() for g in match.groups())
-        path = directory / f"{digest}.{ext}"
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise CassetteError(f"the cassette refers to {path}, which is missing: restore it "
-                                "from version control, or re-record the item") from None
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise CassetteError(f"{path} does not match its name (sha256): restore it from "
-                                "version control, or re-record the item")
+        data = _read_blob(directory, digest, ext)
         encode = base64.b64encode if kind == "std" else base64.urlsafe_b64encode
         return b'"' + encode(data) + b'"'
 
     return _REFERENCE.sub(swap, body)
 
 
-def _map_bodies(request: Any, response: dict[str, Any], fn: Any) -> None:
+def _map_bodies(request: Any, response: dict[str, Any], fn: Any, request_fn: Any) -> None:
     body = response.get("body", {}).get("string")
     if isinstance(body, str):
         response["body"]["string"] = fn(body.encode("utf-8")).decode("utf-8")
     elif isinstance(body, bytes):
         response["body"]["string"] = fn(body)
     if isinstance(request.body, bytes):
-        request.body = fn(request.body)
+        request.body = request_fn(request.body)
     elif isinstance(request.body, str):
         request.body = fn(request.body.encode("utf-8")).decode("utf-8")
 
@@ -108,12 +137,14 @@ def _map_bodies(request: Any, response: dict[str, Any], fn: Any) -> None:
 def before_save(request: Any, response: dict[str, Any], cassette: Any) -> tuple[Any, Any]:
     """The vcrpy ``before_save_interaction`` hook (it receives copies)."""
     directory = blob_dir(cassette._path)
-    _map_bodies(request, response, lambda b: externalize_text(b, directory))
+    _map_bodies(request, response, lambda b: externalize_text(b, directory),
+                lambda b: externalize_raw(b, directory))
     return request, response
 
 
 def after_load(request: Any, response: dict[str, Any], cassette: Any) -> tuple[Any, Any]:
     """The vcrpy ``after_load_interaction`` hook."""
     directory = blob_dir(cassette._path)
-    _map_bodies(request, response, lambda b: restore_text(b, directory))
+    _map_bodies(request, response, lambda b: restore_text(b, directory),
+                lambda b: restore_raw(b, directory))
     return request, response

@@ -103,7 +103,15 @@ class _Builder:
             return model.model_validate(raw)
         except ValidationError as exc:
             groups: dict[Path_, tuple[list[dict[str, Any]], list[Any]]] = {}
-            for err in exc.errors(include_url=False):
+            errors = exc.errors(include_url=False)
+            # A mapping where a text-or-mapping is allowed (a turn): only the mapping's own
+            # problems matter, not "expected text".
+            modelled = {e["loc"][:i] for e in errors for i, part in enumerate(e["loc"])
+                        if isinstance(part, str) and part[:1].isupper()}
+            for err in errors:
+                if err["type"] == "string_type" and isinstance(err.get("input"), dict) \
+                        and err["loc"][:-1] in modelled:
+                    continue
                 sub, types = clean_loc(model, err["loc"])
                 groups.setdefault(sub, ([], types))[0].append(dict(err))
             for sub, (errs, types) in groups.items():

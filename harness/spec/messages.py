@@ -67,6 +67,10 @@ def clean_loc(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Path_, list
     for part in loc:
         if label_next:  # e.g. ("skip", "bool"): the label names the union member that failed
             label_next = False
+            member = next((a for a in get_args(_unwrap(types[-1]))
+                           if getattr(a, "__name__", None) == part), None)
+            if member is not None:  # ("turns", 0, "TurnSpec", "promt"): read on in TurnSpec
+                types[-1] = member
             continue
         cur = _unwrap(types[-1])
         nxt: Any = None
@@ -142,7 +146,8 @@ def describe(errs: list[dict[str, Any]], path: Path_, types: list[Any], *,
         return _unknown_key(key, path, types, case_keys)
     if kind == "missing":
         return (f"missing required key {key!r}"
-                + (" (every case needs an `id` and a `prompt`)" if key in ("id", "prompt") else ""))
+                + (" (every case needs an `id` and a `prompt`)"
+                   if key in ("id", "prompt") and len(path) == 1 else ""))
     if kind == "literal_error":
         choices = [c.strip("'") for c in str(ctx.get("expected", "")).replace(" or ", ", ")
                    .split(", ")]

@@ -36,7 +36,10 @@ def eval_schema() -> dict[str, Any]:
                 alt["items"] = {"$ref": "#/$defs/Check"}
     case = defs["CaseSpec"]
     case["required"] = ["id"]  # and either a prompt or the turns of a conversation:
-    case["oneOf"] = [{"required": ["prompt"]}, {"required": ["turns"]}]
+    # (null counts as absent, as the loader reads it)
+    given = {"prompt": {"type": "string"}, "turns": {"type": "array"}}
+    case["anyOf"] = [{"required": [k], "properties": {k: v}} for k, v in given.items()]
+    case["not"] = {"required": list(given), "properties": given}
     schema.update({"$schema": "https://json-schema.org/draft/2020-12/schema",
                    "title": "harness eval file",
                    "description": "Eval cases for harness (*.eval.yaml). Read as YAML 1.2: "
