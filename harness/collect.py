@@ -63,9 +63,10 @@ class Runtime:
 
     def endpoint(self, replaying: bool) -> Endpoint:
         """Where this process's calls go; starts the simulator on first need."""
-        target = self.settings.target
+        target, settings = self.settings.target, self.settings
         if replaying or target != "sim":
-            return Endpoint(target, recording=not replaying)
+            return Endpoint(target, recording=not replaying, base_url=settings.base_url,
+                            vertex=settings.vertex)
         if self._sim is None:
             from harness.sim.server import start
 
@@ -147,6 +148,11 @@ class EvalFile(pytest.File):
         return parent_id.child(case_id).with_params(param)
 
 
+def runtime_settings(config: pytest.Config) -> Any:
+    """The run's resolved :class:`harness.config.Settings`."""
+    return config.stash[runtime_key].settings
+
+
 class EvalItem(pytest.Item):
     """One case run against one model (one sample)."""
 
@@ -178,6 +184,11 @@ class EvalItem(pytest.Item):
         target = self.config.stash[runtime_key].settings.target
         if target == "sim":
             return command + " (records the bundled simulator: no key needed)"
+        if target == "vertex":
+            return command + (" (needs GOOGLE_API_KEY: Vertex AI express mode)"
+                              if runtime_settings(self.config).vertex.express else
+                              " (needs Application Default Credentials and a project: "
+                              "gcloud auth application-default login)")
         return command + " (needs GEMINI_API_KEY)"
 
     def setup(self) -> None:

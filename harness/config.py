@@ -13,8 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-TARGETS = ("gemini", "sim")  # what works now; offered by --target and [tool.harness] target
-PLANNED_TARGETS = ("vertex",)  # refused with a "not built yet" message until they land
+TARGETS = ("gemini", "vertex", "sim")  # offered by --target and [tool.harness] target
 
 
 GateMode = Literal["off", "on", "only"]
@@ -39,6 +38,19 @@ class RetrySettings(BaseModel):
     multiplier: float = Field(2.0, ge=1, description="Backoff growth per retry.")
 
 
+class VertexSettings(BaseModel):
+    """``[tool.harness.vertex]``: where Vertex AI calls go (``--target vertex``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project: str | None = Field(default=None, description="Google Cloud project; default "
+                                                   "GOOGLE_CLOUD_PROJECT.")
+    location: str | None = Field(default=None, description="Region, e.g. us-central1; default "
+                                                    "GOOGLE_CLOUD_LOCATION.")
+    express: bool = Field(default=False, description="Express mode: an API key instead of "
+                                             "Application Default Credentials.")
+
+
 class HarnessTable(BaseModel):
     """The ``[tool.harness]`` table."""
 
@@ -57,6 +69,8 @@ class HarnessTable(BaseModel):
     gate_underpowered: UnderpoweredMode = "warn"
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
     secret_env: list[str] = Field(default_factory=list)
+    vertex: VertexSettings = Field(default_factory=VertexSettings)
+    base_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,8 @@ class Settings:
         root: The directory relative paths are resolved against (pytest's rootdir).
         models: Model names every case runs against.
         baseline: The model others are compared with (reports; later issues).
-        target: Backend: ``gemini`` (the Gemini API) or ``sim`` (the bundled simulator).
+        target: Backend: ``gemini`` (the Gemini API), ``vertex`` (Vertex AI) or ``sim`` (the
+            bundled simulator).
         samples: Overrides every case's ``samples`` when set.
         cassette_dir: Root of ``<target>/<suite>/<case>/<model>/<k>.yaml``.
         report_dir: Where ``<run-id>/`` report directories go.
@@ -82,6 +97,9 @@ class Settings:
         prices: USD per 1M tokens by model (validated by ``harness.stats.pricing``).
         secret_env: Variables whose values are secrets besides the API key variables:
             replaced wherever the harness writes or logs (:mod:`harness.redact`).
+        vertex: Project, location and express mode of ``--target vertex``.
+        base_url: Where recording calls go instead of the target's own host (a gateway, or
+            the simulator); None for the SDK's default.
     """
 
     root: Path
@@ -98,12 +116,15 @@ class Settings:
     gate_underpowered: str = "warn"
     prices: dict[str, Any] = field(default_factory=dict)
     secret_env: tuple[str, ...] = ()
+    vertex: VertexSettings = field(default_factory=VertexSettings)
+    base_url: str | None = None
 
     def with_overrides(self, *, models: list[str] | None = None, baseline: str | None = None,
                        target: str | None = None, samples: int | None = None,
                        cassette_dir: str | None = None, report_dir: str | None = None,
                        retries: int | None = None, gate: str | None = None,
-                       gate_underpowered: str | None = None) -> Settings:
+                       gate_underpowered: str | None = None,
+                       base_url: str | None = None) -> Settings:
         """Apply command-line values (None means "not given")."""
         out = self
         if models:
@@ -125,6 +146,8 @@ class Settings:
             out = replace(out, gate=gate)
         if gate_underpowered is not None:
             out = replace(out, gate_underpowered=gate_underpowered)
+        if base_url is not None:
+            out = replace(out, base_url=base_url)
         if retries is not None:
             out = replace(out, retry=out.retry.model_copy(update={"attempts": max(1, retries)}))
         out.check()
@@ -155,10 +178,6 @@ class Settings:
         if self.gate_underpowered not in UNDERPOWERED_MODES:
             raise ConfigError(f"unknown gate_underpowered mode {self.gate_underpowered!r}; "
                               "valid: " + ", ".join(UNDERPOWERED_MODES))
-        if self.target in PLANNED_TARGETS:
-            raise ConfigError(f"target {self.target!r} is not built yet (Vertex AI is planned); "
-                              "available targets: " + ", ".join(TARGETS)
-                              + " (set `target` in [tool.harness] or --target)")
         if self.target not in TARGETS:
             raise ConfigError(f"unknown target {self.target!r}; valid targets: "
                               + ", ".join(TARGETS)
@@ -196,7 +215,8 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
         samples=parsed.samples, cassette_dir=root / parsed.cassette_dir,
         report_dir=root / parsed.report_dir, keep_runs=parsed.keep_runs, retry=parsed.retry,
         alpha=parsed.alpha, gate=parsed.gate, gate_underpowered=parsed.gate_underpowered,
-        prices=prices, secret_env=tuple(parsed.secret_env))
+        prices=prices, secret_env=tuple(parsed.secret_env), vertex=parsed.vertex,
+        base_url=parsed.base_url)
     try:
         settings.check()
     except ConfigError as exc:

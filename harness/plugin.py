@@ -30,13 +30,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--baseline", default=None, metavar="NAME",
                     help="model the others are compared with")
     group.addoption("--target", default=None, choices=TARGETS,
-                    help="backend: gemini (Gemini API) or sim (the bundled simulator)")
+                    help="backend: gemini (Gemini API), vertex (Vertex AI) or sim (the bundled "
+                         "simulator)")
     group.addoption("--samples", type=int, default=None, metavar="N",
                     help="samples per case and model (overrides the eval files)")
     group.addoption("--harness-cassette-dir", default=None, metavar="DIR",
                     help="root of the cassettes (default: cassette_dir in [tool.harness])")
     group.addoption("--harness-report-dir", default=None, metavar="DIR",
                     help="where run reports go (default: report_dir in [tool.harness])")
+    group.addoption("--harness-base-url", default=None, metavar="URL",
+                    help="send recording calls to URL instead of the target's host (a "
+                         "gateway, or the simulator); default: base_url in [tool.harness]")
     group.addoption("--harness-retries", type=int, default=None, metavar="N",
                     help="attempts per API call while recording (default: retry.attempts)")
     group.addoption("--harness-gate", default=None, choices=GATE_MODES,
@@ -63,7 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
             report_dir=config.getoption("--harness-report-dir"),
             retries=config.getoption("--harness-retries"),
             gate=config.getoption("--harness-gate"),
-            gate_underpowered=config.getoption("--harness-gate-underpowered"))
+            gate_underpowered=config.getoption("--harness-gate-underpowered"),
+            base_url=config.getoption("--harness-base-url"))
     except ConfigError as exc:
         raise pytest.UsageError(f"harness: {exc}") from None
     redact.configure(settings.secret_env)

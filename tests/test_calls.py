@@ -6,6 +6,7 @@ import pytest
 
 from harness.calls import targets
 from harness.calls.targets import Endpoint, make_client
+from harness.config import VertexSettings
 
 
 @pytest.mark.parametrize("variable", ["GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE"])
@@ -20,3 +21,15 @@ def test_vertex_switches_in_the_environment_do_not_move_traffic(
     client = make_client(endpoint)
     assert client.vertexai is False
     assert "aiplatform" not in str(client._api_client._http_options.base_url)
+
+
+@pytest.mark.parametrize("variable", ["GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE"])
+@pytest.mark.parametrize("express", [False, True])
+def test_vertex_stays_vertex_with_the_switches_off(
+        monkeypatch: pytest.MonkeyPatch, variable: str, express: bool) -> None:
+    monkeypatch.setenv(variable, "false")
+    monkeypatch.setattr(targets, "_clients", {})
+    client = make_client(Endpoint("vertex", recording=False,
+                                  vertex=VertexSettings(express=express)))
+    assert client.vertexai is True
+    assert client._api_client._http_options.api_version == "v1beta1"

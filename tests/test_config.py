@@ -37,7 +37,7 @@ def test_overrides_replace_and_validate(tmp_path):
 
 @pytest.mark.parametrize(("body", "fragments"), [
     ('[tool.harness]\nmodles = ["x"]\n', ["modles", "Valid keys:", "models"]),
-    ('[tool.harness]\ntarget = "openai"\n', ["unknown target 'openai'", "gemini, sim"]),
+    ('[tool.harness]\ntarget = "openai"\n', ["unknown target 'openai'", "gemini, vertex, sim"]),
     ('[tool.harness]\nsamples = 0\n', ["samples", "greater than or equal to 1"]),
     ('[tool.harness]\ngate = "maybe"\n', ["gate"]),
     ('[tool.harness]\ngate_underpowered = "ignore"\n', ["gate_underpowered", "'warn' or 'fail'"]),
@@ -92,12 +92,14 @@ def test_a_mistyped_baseline_stops_pytest_with_the_models(pytester):
                                  "(sim-oracle, sim-retry). Did you mean 'sim-oracle'?*"])
 
 
-def test_vertex_is_refused_until_it_is_built(tmp_path, pytester):
-    with pytest.raises(ConfigError, match=r"target 'vertex' is not built yet.*gemini, sim"):
-        load_settings(write(tmp_path, '[tool.harness]\ntarget = "vertex"\n'))
-    result = pytester.runpytest("--target", "vertex", "-p", "no:cacheprovider")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--target: invalid choice: 'vertex'*"])
+def test_vertex_settings_and_base_url(tmp_path):
+    s = load_settings(write(tmp_path, '[tool.harness]\ntarget = "vertex"\nbase_url = "http://gw"\n'
+                                      '[tool.harness.vertex]\nproject = "p"\nlocation = "l"\n'))
+    assert (s.target, s.vertex.project, s.vertex.location, s.vertex.express) == (
+        "vertex", "p", "l", False)
+    assert s.base_url == "http://gw" and s.with_overrides(base_url="http://o").base_url == "http://o"
+    with pytest.raises(ConfigError, match="vertex.projekt"):
+        load_settings(write(tmp_path, '[tool.harness.vertex]\nprojekt = "p"\n'))
 
 
 def test_gate_underpowered_from_the_command_line(tmp_path):

@@ -65,3 +65,16 @@ def test_log_lines_are_redacted(key: str, caplog: pytest.LogCaptureFixture) -> N
     with caplog.at_level(logging.DEBUG, logger="httpx2"):
         logging.getLogger("httpx2").debug("HTTP Request: POST %s", f"https://gw/?key={key}")
     assert key not in caplog.text and "REDACTED" in caplog.text
+
+
+@pytest.mark.parametrize("host", ["oauth2.googleapis.com", "metadata.google.internal"])
+def test_token_exchanges_are_never_recorded(host: str) -> None:
+    from vcr.request import Request
+
+    from harness.cassettes.scrub import before_record_request
+
+    request = Request("POST", f"https://{host}/token", b"grant_type=refresh_token", {})
+    assert before_record_request(request) is None
+    kept = Request("POST", "https://aiplatform.googleapis.com/v1beta1/x", b"{}",
+                   {"Authorization": "Bearer ya29.t"})
+    assert "Authorization" not in before_record_request(kept).headers

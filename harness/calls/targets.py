@@ -1,4 +1,9 @@
-"""Targets: where calls go (Gemini API, simulator; Vertex later) and the SDK client for each.
+"""Targets: where calls go (Gemini API, Vertex AI, simulator) and the SDK client for each.
+
+The target alone picks the backend: the client is always made with ``vertexai`` set, so the
+SDK's environment switches (GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_GENAI_USE_ENTERPRISE) never
+move traffic. Vertex AI uses Application Default Credentials through google-auth, or express
+mode with an API key; replay needs neither (a placeholder token that is never refreshed).
 
 google.genai is imported lazily, when the first client is made, so that
 ``pytest --collect-only`` never pays for it.
@@ -10,16 +15,22 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from harness.config import TARGETS
+from harness.config import TARGETS, VertexSettings
 from harness.errors import SetupError
 
 API_VERSION = "v1beta"  # the SDK defaults to v1 for the Gemini API; set it explicitly (Decisions)
+VERTEX_API_VERSION = "v1beta1"
+VERTEX_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+# Replay scrubs project and location from paths (harness.cassettes.scrub) before matching, so
+# any values do; these name what they stand for.
+REPLAY_PROJECT, REPLAY_LOCATION = "PROJECT", "LOCATION"
+REPLAY_TOKEN = "replay-placeholder-token"  # not a secret: replay sends nothing anywhere
 REPLAY_KEY = "replay-placeholder-key"  # replay needs no key, but the SDK wants one
 REPLAY_BASE_URL = "https://gemini.api.invalid/"  # replay never resolves a host
 KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 SIM_KEY = "sim-key"  # the simulator wants a key, like the API, but any will do
 
-_clients: dict[tuple[str, str, str | None], Any] = {}
+_clients: dict[tuple[str | None, ...], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -27,14 +38,17 @@ class Endpoint:
     """Where calls go.
 
     Attributes:
-        target: ``gemini`` | ``sim`` (``vertex`` later).
+        target: ``gemini`` | ``vertex`` | ``sim``.
         recording: False when replaying (no network, placeholder key).
-        base_url: The simulator's URL; None for the SDK's default (or GOOGLE_GEMINI_BASE_URL).
+        base_url: The simulator's URL or a gateway; None for the SDK's default (or
+            GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL).
+        vertex: Project, location and express mode (``vertex`` only).
     """
 
     target: str
     recording: bool
     base_url: str | None = None
+    vertex: VertexSettings | None = None
 
     @property
     def sends_case_headers(self) -> bool:
@@ -54,12 +68,14 @@ def make_client(endpoint: Endpoint) -> Any:
     """A cached ``genai.Client`` for the endpoint; replay gets a placeholder key.
 
     Raises:
-        SetupError: an unsupported target, or recording the Gemini API without a key.
+        SetupError: an unsupported target, recording the Gemini API (or Vertex express mode)
+            without a key, or Vertex AI without a project, location or credentials.
     """
     target, recording = endpoint.target, endpoint.recording
     if target not in TARGETS:
-        raise SetupError(f"target {target!r} is not supported yet (available: "
-                         + ", ".join(TARGETS) + "); run with --target gemini")
+        raise SetupError(f"unknown target {target!r} (available: " + ", ".join(TARGETS) + ")")
+    if target == "vertex":
+        return _vertex_client(endpoint)
     if not recording:
         key: str | None = REPLAY_KEY
     elif target == "sim":
@@ -75,22 +91,87 @@ def make_client(endpoint: Endpoint) -> Any:
     cache_key = (target, key, base_url)
     if cache_key not in _clients:
         from google import genai
-        from google.genai import types
 
-        options = types.HttpOptions(
-            api_version=API_VERSION,
-            # attempts=1: the SDK's own retries (on by default for interactions) would hide
-            # failures from the harness's policy, which treats every surface alike.
-            retry_options=types.HttpRetryOptions(attempts=1))
-        if not recording:
-            from harness.cassettes.replay import replay_http_client
-
-            options.httpx_client = replay_http_client()
-            options.base_url = REPLAY_BASE_URL
-        elif endpoint.base_url is not None:
-            options.base_url = endpoint.base_url
         # vertexai=False: the target decides the backend. Left unset, the SDK would read
         # GOOGLE_GENAI_USE_VERTEXAI / GOOGLE_GENAI_USE_ENTERPRISE and silently send Gemini
         # API traffic to Vertex AI.
-        _clients[cache_key] = genai.Client(vertexai=False, api_key=key, http_options=options)
+        _clients[cache_key] = genai.Client(vertexai=False, api_key=key,
+                                           http_options=_options(endpoint, API_VERSION))
     return _clients[cache_key]
+
+
+def _options(endpoint: Endpoint, version: str) -> Any:
+    from google.genai import types
+
+    options = types.HttpOptions(
+        api_version=version,
+        # attempts=1: the SDK's own retries (on by default for interactions) would hide
+        # failures from the harness's policy, which treats every surface alike.
+        retry_options=types.HttpRetryOptions(attempts=1))
+    if not endpoint.recording:
+        from harness.cassettes.replay import replay_http_client
+
+        options.httpx_client = replay_http_client()
+        options.base_url = REPLAY_BASE_URL
+    elif endpoint.base_url is not None:
+        options.base_url = endpoint.base_url
+    return options
+
+
+def _vertex_client(endpoint: Endpoint) -> Any:
+    """Vertex AI: express mode with a key, or a project and location with ADC."""
+    from google import genai
+
+    vertex = endpoint.vertex or VertexSettings()
+    base_url = endpoint.base_url or os.environ.get("GOOGLE_VERTEX_BASE_URL")
+    if vertex.express:
+        key = api_key_from_env() if endpoint.recording else REPLAY_KEY
+        if key is None:
+            raise SetupError("recording Vertex AI in express mode (`express = true` in "
+                             "[tool.harness.vertex]) needs an API key: set GOOGLE_API_KEY, e.g. "
+                             "`export GOOGLE_API_KEY=...`")
+        cache_key: tuple[str | None, ...] = ("vertex-express", key, base_url)
+        if cache_key not in _clients:
+            _clients[cache_key] = genai.Client(
+                vertexai=True, api_key=key,
+                http_options=_options(endpoint, VERTEX_API_VERSION))
+        return _clients[cache_key]
+    if endpoint.recording:
+        project = vertex.project or os.environ.get("GOOGLE_CLOUD_PROJECT")
+        location = vertex.location or os.environ.get("GOOGLE_CLOUD_LOCATION")
+        missing = [n for n, v in (("project", project), ("location", location)) if not v]
+        if missing:
+            raise SetupError(
+                f"--target vertex needs a {' and a '.join(missing)}: set them in "
+                "[tool.harness.vertex] (project = \"my-project\", location = \"us-central1\") "
+                "or in GOOGLE_CLOUD_PROJECT / GOOGLE_CLOUD_LOCATION; or use express mode "
+                "(express = true) with GOOGLE_API_KEY")
+        credentials = _default_credentials()
+    else:
+        from google.oauth2.credentials import Credentials
+
+        project, location = REPLAY_PROJECT, REPLAY_LOCATION
+        # No expiry: the SDK never refreshes it, so no token endpoint is ever called.
+        credentials = Credentials(token=REPLAY_TOKEN)  # type: ignore[no-untyped-call]
+    cache_key = ("vertex", str(project), str(location), str(base_url), str(endpoint.recording))
+    if cache_key not in _clients:
+        _clients[cache_key] = genai.Client(
+            vertexai=True, project=project, location=location, credentials=credentials,
+            http_options=_options(endpoint, VERTEX_API_VERSION))
+    return _clients[cache_key]
+
+
+def _default_credentials() -> Any:
+    """Application Default Credentials (google-auth), or a SetupError that says how to get them."""
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        credentials, _ = google.auth.default(scopes=list(VERTEX_SCOPES))
+    except DefaultCredentialsError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise SetupError("--target vertex found no Application Default Credentials "
+                         f"({first[:160]}). Run `gcloud auth application-default login`, or use "
+                         "express mode: express = true in [tool.harness.vertex] with "
+                         "GOOGLE_API_KEY") from None
+    return credentials

@@ -23,6 +23,9 @@ HARNESS_HEADER_PREFIX = "x-harness-"
 KEPT_RESPONSE_HEADERS = frozenset({"content-type", "x-goog-upload-status", "x-goog-upload-url"})
 PLACEHOLDER_HOST = "https://gemini.api.invalid"
 SECRET_QUERY_PARAMS = frozenset({"key", "upload_id"})
+# Where google-auth gets and refreshes tokens (and the GCE metadata server it asks on Cloud).
+AUTH_HOSTS = frozenset({"oauth2.googleapis.com", "sts.googleapis.com", "accounts.google.com",
+                        "metadata.google.internal", "169.254.169.254"})
 _VERTEX_SCOPE = re.compile(r"/projects/[^/]+/locations/[^/]+/")
 
 
@@ -57,7 +60,13 @@ def scrub_uri(uri: str) -> str:
 
 
 def before_record_request(request: Any) -> Any:
-    """Normalise a vcrpy request for storing and for matching (vcrpy applies it to both)."""
+    """Normalise a vcrpy request for storing and for matching (vcrpy applies it to both).
+
+    OAuth exchanges (a token refresh of Vertex AI's credentials) are never stored: None
+    tells vcrpy to leave the request alone.
+    """
+    if (urlsplit(request.uri).hostname or "").lower() in AUTH_HOSTS:
+        return None
     request.method = request.method.upper()  # aiohttp records 'post', httpx2 'POST'
     for name in list(request.headers):
         low = name.lower()
