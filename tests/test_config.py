@@ -98,7 +98,7 @@ def test_vertex_settings_and_base_url(tmp_path):
     assert (s.target, s.vertex.project, s.vertex.location, s.vertex.express) == (
         "vertex", "p", "l", False)
     assert s.base_url == "http://gw" and s.with_overrides(base_url="http://o").base_url == "http://o"
-    with pytest.raises(ConfigError, match="vertex.projekt"):
+    with pytest.raises(ConfigError, match=r"vertex\.projekt"):
         load_settings(write(tmp_path, '[tool.harness.vertex]\nprojekt = "p"\n'))
 
 
