@@ -187,3 +187,27 @@ def test_behaviours_in_the_real_sandbox() -> None:
                           if "codeExecutionResult" in p]
     assert got == {"sim-retry": ["OUTCOME_FAILED", "OUTCOME_OK"],
                    "sim-timeout": ["OUTCOME_DEADLINE_EXCEEDED"]}
+
+
+def test_thought_tokens_and_partial_stream_usage() -> None:
+    from harness.sim import parse, wire
+    from harness.sim.models import Script, Text
+
+    body = {"contents": [{"role": "user", "parts": [{"text": "q"}]}],
+            "generationConfig": {"thinkingConfig": {"thinkingBudget": 256}}}
+    assert parse.generate_request(body, lambda _: None).thinking
+    body["generationConfig"]["thinkingConfig"]["thinkingBudget"] = 0
+    assert not parse.generate_request(body, lambda _: None).thinking
+    assert parse.interaction_request({"input": "q", "generation_config": {
+        "thinking_summaries": "auto"}}, lambda _: None).thinking
+    script = Script("oracle", (Text("one " * 40), Text("two")))
+    u = wire.usage(script, 10, thinking=True)
+    assert u.thoughts == 2 * wire.THOUGHT_TOKENS_PER_STEP and u.total == 10 + u.candidates + \
+        u.thoughts
+    assert wire.usage_metadata(u)["thoughtsTokenCount"] == u.thoughts
+    assert "thoughtsTokenCount" not in wire.usage_metadata(wire.usage(script, 10))
+    meta = wire.Meta("m", "r", "2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z")
+    chunks = wire.generate_chunks(script, meta, u)
+    assert [c["usageMetadata"].get("candidatesTokenCount") for c in chunks] == [
+        None] * (len(chunks) - 1) + [u.candidates]
+    assert all(c["usageMetadata"]["promptTokenCount"] == 10 for c in chunks)

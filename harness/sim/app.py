@@ -131,7 +131,8 @@ async def _prepare(request: Request, call: Call) -> Prepared | Response:
         created=det.timestamp(case_key, call.model, sample, body_id),
         updated=det.timestamp(case_key, call.model, sample, body_id, offset_s=2 + 3 * runs))
     headers = {"x-harness-sim-case": case_key, "x-harness-sim-behaviour": script.behaviour}
-    return Prepared(script, meta, wire.usage(script, call.parsed.prompt_tokens), fault, headers)
+    return Prepared(script, meta, wire.usage(script, call.parsed.prompt_tokens,
+                                             thinking=call.parsed.thinking), fault, headers)
 
 
 async def generate(request: Request) -> Response:

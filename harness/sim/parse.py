@@ -32,12 +32,14 @@ class Parsed:
             joined, then each part alone (the first one matching a case wins).
         files: Input files by name (inline data and uploaded files).
         prompt_tokens: Estimated prompt tokens of the whole request.
+        thinking: The request turned thinking on (a non-zero budget, or thought summaries).
 
     """
 
     texts: list[str] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     prompt_tokens: int = 0
+    thinking: bool = False
 
     @property
     def text(self) -> str:
@@ -95,6 +97,13 @@ def generate_request(body: Any, files: FileLookup) -> Parsed:
     if not isinstance(contents, list) or not contents:
         raise BadRequest("* GenerateContentRequest.contents: contents is not specified")
     parsed = Parsed()
+    config = _get(body, "generationConfig", "generation_config") or {}
+    thinking = _get(config, "thinkingConfig", "thinking_config") if isinstance(config,
+                                                                                 dict) else None
+    if isinstance(thinking, dict):
+        budget = _get(thinking, "thinkingBudget", "thinking_budget")
+        parsed.thinking = bool(_get(thinking, "includeThoughts", "include_thoughts")) or (
+            isinstance(budget, int) and budget != 0)
     system = body.get("systemInstruction") or body.get("system_instruction")
     all_contents = [*contents, system] if isinstance(system, dict) else contents
     latest: list[str] = []
@@ -165,6 +174,10 @@ def interaction_request(body: Any, files: FileLookup) -> Parsed:
     if body.get("input") is None:
         raise BadRequest("`input` is required")
     parsed = Parsed()
+    generation = body.get("generation_config")
+    if isinstance(generation, dict):
+        parsed.thinking = bool(generation.get("thinking_summaries")
+                               or generation.get("thinking_level"))
     system = body.get("system_instruction")
     if isinstance(system, str):
         parsed.prompt_tokens += tokens(system)

@@ -41,15 +41,19 @@ class Usage:
     prompt: int
     candidates: int
     tool_use: int
+    thoughts: int = 0
 
     @property
     def total(self) -> int:
-        """All tokens (no thinking tokens: the sim models do not think)."""
-        return self.prompt + self.candidates + self.tool_use
+        """All tokens, thinking included."""
+        return self.prompt + self.candidates + self.tool_use + self.thoughts
 
 
-def usage(script: Script, prompt_tokens: int) -> Usage:
-    """Estimate a script's usage."""
+THOUGHT_TOKENS_PER_STEP = 64  # what a thinking model "spends" per step of its reply
+
+
+def usage(script: Script, prompt_tokens: int, *, thinking: bool = False) -> Usage:
+    """Estimate a script's usage (thought tokens only when the request turned thinking on)."""
     candidates = tool_use = 0
     for step in script.steps:
         if isinstance(step, Text):
@@ -61,7 +65,8 @@ def usage(script: Script, prompt_tokens: int) -> Usage:
             tool_use += tokens(step.output)
         else:
             tool_use += IMAGE_TOKENS
-    return Usage(prompt_tokens, candidates, tool_use)
+    thoughts = THOUGHT_TOKENS_PER_STEP * len(script.steps) if thinking else 0
+    return Usage(prompt_tokens, candidates, tool_use, thoughts)
 
 
 @dataclass(frozen=True)
@@ -119,11 +124,13 @@ def _part(step: Text | Code | Result | Picture) -> dict[str, Any]:
 
 
 def usage_metadata(u: Usage) -> dict[str, Any]:
-    """``usageMetadata`` (no ``thoughtsTokenCount``: the sim models do not think)."""
+    """``usageMetadata`` (``thoughtsTokenCount`` when the request turned thinking on)."""
     meta: dict[str, Any] = {
         "promptTokenCount": u.prompt, "candidatesTokenCount": u.candidates,
         "totalTokenCount": u.total,
         "promptTokensDetails": [{"modality": "TEXT", "tokenCount": u.prompt}]}
+    if u.thoughts:
+        meta["thoughtsTokenCount"] = u.thoughts
     if u.tool_use:
         meta["toolUsePromptTokenCount"] = u.tool_use
         meta["toolUsePromptTokensDetails"] = [{"modality": "TEXT", "tokenCount": u.tool_use}]
@@ -167,8 +174,14 @@ def generate_chunks(script: Script, meta: Meta, u: Usage) -> list[dict[str, Any]
         else:
             parts.append(_part(step))
     last = len(parts) - 1
-    return [_response([p], meta, u if i == last else None, final=i == last)
-            for i, p in enumerate(parts)]
+    # As real streams do, earlier chunks carry partial usage (the prompt so far); the last
+    # carries it all.
+    partial = {"promptTokenCount": u.prompt, "totalTokenCount": u.prompt}
+    chunks = [_response([p], meta, u if i == last else None, final=i == last)
+              for i, p in enumerate(parts)]
+    for chunk in chunks[:-1]:
+        chunk["usageMetadata"] = dict(partial)
+    return chunks
 
 
 def sse_data(chunk: dict[str, Any]) -> bytes:
@@ -180,6 +193,7 @@ def interaction_usage(u: Usage) -> dict[str, Any]:
     """The interactions ``usage`` totals."""
     out: dict[str, Any] = {"total_input_tokens": u.prompt, "total_output_tokens": u.candidates,
                            "total_tool_use_tokens": u.tool_use, "total_tokens": u.total,
+                           **({"total_thought_tokens": u.thoughts} if u.thoughts else {}),
                            "input_tokens_by_modality": [{"modality": "text", "tokens": u.prompt}]}
     return out
 
