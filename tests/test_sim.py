@@ -90,7 +90,11 @@ def test_stream_splits_parts_and_puts_usage_last(server: SimServer) -> None:
     chunks = list(c.models.generate_content_stream(model="sim-oracle", contents=SUM,
                                                    config=CODE_EXEC))
     assert len(chunks) >= 4
-    assert [ch.usage_metadata is not None for ch in chunks] == [False] * (len(chunks) - 1) + [True]
+    # every chunk carries usage, as real streams do: partial (the prompt) until the last
+    assert [ch.usage_metadata.candidates_token_count is not None for ch in chunks] == [
+        False] * (len(chunks) - 1) + [True]
+    assert {ch.usage_metadata.prompt_token_count for ch in chunks} == {
+        chunks[-1].usage_metadata.prompt_token_count}
     assert [ch.candidates[0].finish_reason for ch in chunks][-1] == types.FinishReason.STOP
     assert all(ch.candidates[0].finish_reason is None for ch in chunks[:-1])
     whole = c.models.generate_content(model="sim-oracle", contents=SUM, config=CODE_EXEC)
