@@ -5,14 +5,13 @@ judged per turn; recorded, then replayed offline with the same verdicts."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 
-pytest_plugins = ["pytester"]
+from tests.test_plugin_e2e import outcomes
 
-PNG = (Path(__file__).parents[1] / "cassettes/sim/_blobs").glob("*.png")
+pytest_plugins = ["pytester"]
 
 PYPROJECT = """
 [tool.harness]
@@ -87,15 +86,6 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
         "month,revenue\nJan,100\nFeb,120\nMar,180\nApr,90\n")
     (pytester.path / "evals" / "conv.eval.yaml").write_text(EVALS)
     return pytester
-
-
-def outcomes(result: pytest.RunResult) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for line in result.outlines:
-        for word in ("PASSED", "FAILED", "ERROR"):
-            if line.startswith(word + " "):
-                found[line.split()[1]] = word
-    return found
 
 
 def test_inputs_and_conversations_record_and_replay(project: pytest.Pytester) -> None:
