@@ -2,7 +2,8 @@
 
 Subcommands: ``validate`` (check eval files without running them), ``schema`` (print or write
 the eval-file JSON Schema), ``transcript`` (show what a recording contains, normalised),
-``exec`` (run Python as the sandbox would) and ``sim`` (serve the bundled simulator).
+``unused`` (recordings no case uses any more), ``exec`` (run Python as the sandbox would) and
+``sim`` (serve the bundled simulator).
 """
 
 from __future__ import annotations
@@ -148,6 +149,45 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_unused(args: argparse.Namespace) -> int:
+    from harness.cassettes.unused import find_unused
+    from harness.config import ConfigError
+    from harness.paths import display_path
+    from harness.spec.case import SpecError
+    from harness.spec.load import expand_paths, load_eval_file
+
+    try:
+        settings = _settings().with_overrides(models=args.model, target=args.target)
+    except ConfigError as exc:
+        print(f"harness unused: {exc}", file=sys.stderr)
+        return 2
+    files, errors = expand_paths([Path(p) for p in args.paths])
+    cases: list[Any] = []
+    for f in files:
+        try:
+            cases.extend(load_eval_file(f).cases)
+        except SpecError as exc:
+            errors.append(exc)
+    if errors:  # a file that does not load would make its cassettes look unused
+        for err in errors:
+            print(err, file=sys.stderr)
+        print("harness unused: fix the eval files first (their cassettes would all be listed)",
+              file=sys.stderr)
+        return 2
+    found = find_unused(settings.cassette_dir, settings.target, cases, settings.models,
+                        settings.samples)
+    for title, paths in (("cassettes no item uses", found.stale),
+                         ("temporary recordings left by killed runs", found.temporary),
+                         ("blobs no used cassette refers to", found.blobs)):
+        if paths:
+            print(f"{title} ({len(paths)}):")
+            for path in paths:
+                print(f"  {display_path(path)}")
+    if not found:
+        print(f"nothing unused under {display_path(settings.cassette_dir / settings.target)}")
+    return 1 if found and args.strict else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
@@ -179,6 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gate", action="store_true",
                    help="exit 1 when the regression gate fails")
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("unused", help="list cassettes, temporary recordings and blobs that no "
+                                      "item of the eval files uses")
+    p.add_argument("paths", nargs="*", default=["evals"],
+                   help="eval files or directories (default: evals)")
+    p.add_argument("--model", action="append", default=None, metavar="NAME",
+                   help="the models (default: models in [tool.harness])")
+    p.add_argument("--target", default=None, help="whose cassettes (default: target)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when anything is unused")
+    p.set_defaults(func=_cmd_unused)
 
     p = sub.add_parser("report", help="re-render a run's reports without calling anything")
     p.add_argument("run", help="reports/<run-id>, reports/latest or a results.jsonl")

@@ -120,3 +120,32 @@ def test_a_closed_pipe_is_not_a_traceback():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def test_unused_lists_stale_cassettes_temporary_recordings_and_orphan_blobs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.harness]\nmodels = ["m1"]\ntarget = "sim"\n')
+    (tmp_path / "evals").mkdir()
+    (tmp_path / "evals" / "s.eval.yaml").write_text("cases:\n  - {id: a, prompt: p}\n")
+    case = tmp_path / "cassettes/sim/s/a"
+    blob = "ab" * 32
+    for rel, text in (("m1/1.yaml", f'"harness-blob:{blob}.png:std"'), ("m1/2.yaml", ""),
+                      ("gone-model/1.yaml", ""), ("m1/.1.recording-99.yaml", "")):
+        (case / rel).parent.mkdir(parents=True, exist_ok=True)
+        (case / rel).write_text(text)
+    (tmp_path / "cassettes/sim/old-suite/x/m1").mkdir(parents=True)
+    (tmp_path / "cassettes/sim/old-suite/x/m1/1.yaml").write_text("")
+    (tmp_path / "cassettes/sim/_blobs").mkdir()
+    (tmp_path / f"cassettes/sim/_blobs/{blob}.png").write_bytes(b"x")
+    (tmp_path / f"cassettes/sim/_blobs/{'cd' * 32}.png").write_bytes(b"y")
+    monkeypatch.chdir(tmp_path)
+    assert main(["unused", "--strict"]) == 1
+    out = capsys.readouterr().out
+    assert "cassettes no item uses (3):" in out
+    for rel in ("s/a/m1/2.yaml", "s/a/gone-model/1.yaml", "old-suite/x/m1/1.yaml"):
+        assert f"cassettes/sim/{rel}" in out
+    assert "temporary recordings left by killed runs (1):\n  cassettes/sim/s/a/m1/.1." in out
+    assert f"blobs no used cassette refers to (1):\n  cassettes/sim/_blobs/{'cd' * 32}.png" in out
+    assert "s/a/m1/1.yaml" not in out.replace("s/a/m1/.1.", "")
+    assert main(["unused"]) == 0

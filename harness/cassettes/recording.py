@@ -30,7 +30,7 @@ METADATA_KEY = "harness"
 # from the cassette's path). The cassette root's .gitignore keeps such files out of commits,
 # and the next recording run removes those whose process died (a kill -9 mid-recording).
 TEMP_GLOB = ".*.recording-*.yaml"
-_TEMP_NAME = re.compile(r"^\..*\.recording-(?P<pid>[0-9]+)\.yaml$")
+TEMP_NAME = re.compile(r"^\..*\.recording-(?P<pid>[0-9]+)\.yaml$")
 GITIGNORE = ("# written by harness: recordings in progress (never commit them)\n"
              f"{TEMP_GLOB}\n")
 _prepared: set[Path] = set()
@@ -54,7 +54,7 @@ def prepare_root(root: Path) -> list[Path]:
                               + GITIGNORE, encoding="utf-8")
     except OSError:
         pass  # a read-only checkout still records; only the ignore rule is missing
-    return sweep_stale(root.rglob(TEMP_GLOB), _TEMP_NAME)
+    return sweep_stale(root.rglob(TEMP_GLOB), TEMP_NAME)
 
 
 def make_vcr(pytestconfig: Any | None = None) -> Any:
