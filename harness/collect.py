@@ -148,11 +148,6 @@ class EvalFile(pytest.File):
         return parent_id.child(case_id).with_params(param)
 
 
-def runtime_settings(config: pytest.Config) -> Any:
-    """The run's resolved :class:`harness.config.Settings`."""
-    return config.stash[runtime_key].settings
-
-
 class EvalItem(pytest.Item):
     """One case run against one model (one sample)."""
 
@@ -181,12 +176,12 @@ class EvalItem(pytest.Item):
     def rerecord_command(self) -> str:
         """The exact command that records this item, and what recording it needs."""
         command = f"pytest {shlex.quote(self.nodeid)} --record-mode=rewrite"
-        target = self.config.stash[runtime_key].settings.target
-        if target == "sim":
+        settings = self.config.stash[runtime_key].settings
+        if settings.target == "sim":
             return command + " (records the bundled simulator: no key needed)"
-        if target == "vertex":
+        if settings.target == "vertex":
             return command + (" (needs GOOGLE_API_KEY: Vertex AI express mode)"
-                              if runtime_settings(self.config).vertex.express else
+                              if settings.vertex.express else
                               " (needs Application Default Credentials and a project: "
                               "gcloud auth application-default login)")
         return command + " (needs GEMINI_API_KEY)"
@@ -228,7 +223,8 @@ class EvalItem(pytest.Item):
         from harness.cassettes import reference
 
         case, outputs = self.case, {}
-        judged = dict(case.judgements())
+        needed = {turn for turn, calls in case.judgements()
+                  if any(call.uses_reference for call in calls)}
         for turn in range(len(case.conversation)):
             if case.reference_for(turn) is None:
                 continue
@@ -239,7 +235,7 @@ class EvalItem(pytest.Item):
                     runtime.references[key] = reference.compute(case, turn)
                     reference.store(path, runtime.references[key])
                 outputs[turn] = str(runtime.references[key].output)
-            elif any(call.uses_reference for call in judged.get(turn, ())):
+            elif turn in needed:
                 # replay loads only what a check needs: an unused output must not fail it
                 hint = (f"pytest {shlex.quote(display_path(self.path, self.config.rootpath))} "
                         f"-k {shlex.quote(case.id)} --record-mode=once")

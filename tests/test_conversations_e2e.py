@@ -64,9 +64,10 @@ cases:
           import os
           print(os.path.getsize("sales.csv"))
         expect: [{{answer_number: from_reference}}]
-      - What is 6 times 7? Run code.
+      - prompt: What is 6 times 7? Run code.
+        expect: [{{answer_number: from_reference}}]  # the last turn's: the case's reference
     reference: print(6 * 7)
-    expect: [{{answer_number: 42}}]
+    expect: [{{max_attempts: 5}}]
   - id: interactions-two-turns
     api: interactions
     inputs: [{{file: data/sales.csv}}]
