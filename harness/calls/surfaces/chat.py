@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from harness.calls.retry import IncompleteResponse
 from harness.calls.surfaces.generate import generate_config
 from harness.calls.surfaces.protocol import Timing
+from harness.calls.surfaces.stream import read_stream
 
 if TYPE_CHECKING:
     from harness.spec.case import Case
@@ -46,16 +46,11 @@ class Chat:
             message = user_parts(client, case, turn)
             start = time.perf_counter()
             if case.stream:
-                chunks = []
-                for chunk in chat.send_message_stream(message):
-                    if first_chunk is None:
-                        first_chunk = elapsed + time.perf_counter() - start
-                    chunks.append(chunk)
-                took = time.perf_counter() - start
-                result = from_generate_content(chunks, latency_s=took)
-                if result.finish_reason is None:
-                    raise IncompleteResponse("a streamed chat turn ended without a finish "
-                                             "reason")
+                result, timing = read_stream(chat.send_message_stream(message), start,
+                                             "a streamed chat turn")
+                if first_chunk is None and timing.ttft_s is not None:
+                    first_chunk = elapsed + timing.ttft_s
+                took = timing.latency_s
             else:
                 response = chat.send_message(message)
                 took = time.perf_counter() - start

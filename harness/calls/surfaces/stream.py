@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from harness.calls.retry import IncompleteResponse
@@ -27,20 +28,31 @@ class Stream:
             IncompleteResponse: the stream ended without a chunk carrying a finish reason.
         """
         from harness.calls.surfaces.contents import user_parts
-        from harness.transcript.generate import from_generate_content
 
         contents = user_parts(client, case, case.conversation[0])
         start = time.perf_counter()
-        chunks: list[Any] = []
-        ttft = None
-        for chunk in client.models.generate_content_stream(
-                model=model, contents=contents, config=generate_config(case, headers)):
-            if ttft is None:
-                ttft = time.perf_counter() - start
-            chunks.append(chunk)
-        timing = Timing(time.perf_counter() - start, ttft)
-        result = from_generate_content(chunks, latency_s=timing.latency_s, ttft_s=ttft)
-        if result.finish_reason is None:
-            # The API always ends a stream with a finish reason: this one was cut short.
-            raise IncompleteResponse("the stream ended without a chunk carrying a finish reason")
-        return result, timing
+        return read_stream(client.models.generate_content_stream(
+            model=model, contents=contents, config=generate_config(case, headers)), start,
+            "the stream")
+
+
+def read_stream(chunks: Iterable[Any], start: float, what: str) -> tuple[Transcript, Timing]:
+    """Read a generateContent stream begun at ``start`` (``time.perf_counter()``) to its end.
+
+    Raises:
+        IncompleteResponse: it ended without a chunk carrying a finish reason.
+    """
+    from harness.transcript.generate import from_generate_content
+
+    read: list[Any] = []
+    ttft = None
+    for chunk in chunks:
+        if ttft is None:
+            ttft = time.perf_counter() - start
+        read.append(chunk)
+    timing = Timing(time.perf_counter() - start, ttft)
+    result = from_generate_content(read, latency_s=timing.latency_s, ttft_s=ttft)
+    if result.finish_reason is None:
+        # The API always ends a stream with a finish reason: this one was cut short.
+        raise IncompleteResponse(f"{what} ended without a chunk carrying a finish reason")
+    return result, timing
