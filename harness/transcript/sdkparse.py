@@ -74,6 +74,7 @@ def misfit(value: Any, typ: Any, path: str = "") -> str | None:
     field holds a string (or nothing).
     """
     import enum
+    import types
     import typing
 
     from pydantic import BaseModel
@@ -81,7 +82,7 @@ def misfit(value: Any, typ: Any, path: str = "") -> str | None:
     if value is None:
         return None
     origin = typing.get_origin(typ)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(typ):
             if arg is not type(None) and (found := misfit(value, arg, path)) is not None:
                 return found
