@@ -64,7 +64,8 @@ class Runtime:
     def endpoint(self, replaying: bool) -> Endpoint:
         """Where this process's calls go; starts the simulator on first need."""
         target, settings = self.settings.target, self.settings
-        if replaying or target != "sim":
+        # A base URL on --target sim is a simulator already running (`harness sim`).
+        if replaying or target != "sim" or settings.base_url is not None:
             return Endpoint(target, recording=not replaying, base_url=settings.base_url,
                             vertex=settings.vertex)
         if self._sim is None:
@@ -173,14 +174,30 @@ class EvalItem(pytest.Item):
         return ItemInfo(self.case.id, self.model, self.sample, self.samples,
                         self.case.location(), display_path(self.cassette, self.config.rootpath))
 
+    def rerun_options(self) -> str:
+        """This run's command-line options that a re-record of the item must repeat.
+
+        They decide the backend (``--target``), whether the node id exists at all (``--model``,
+        ``--samples``: ``case[model#k]``), and where the cassette goes; left out, the printed
+        command would record another target into another directory, or select nothing.
+        """
+        option = self.config.getoption
+        given = (("--target", option("--target")),
+                 ("--model", self.model if option("--model") else None),
+                 ("--samples", option("--samples")),
+                 ("--harness-cassette-dir", option("--harness-cassette-dir")),
+                 ("--harness-base-url", option("--harness-base-url")))
+        return "".join(f" {name} {shlex.quote(str(value))}" for name, value in given
+                       if value is not None)
+
     def rerecord_command(self) -> str:
         """The exact command that records this item, and what recording it needs."""
-        command = f"pytest {shlex.quote(self.nodeid)} --record-mode=rewrite"
+        command = f"pytest {shlex.quote(self.nodeid)} --record-mode=rewrite{self.rerun_options()}"
         settings = self.config.stash[runtime_key].settings
         if settings.target == "sim":
             return command + " (records the bundled simulator: no key needed)"
         if settings.target == "vertex":
-            return command + (" (needs GOOGLE_API_KEY: Vertex AI express mode)"
+            return command + (" (needs GOOGLE_API_KEY or GEMINI_API_KEY: Vertex AI express mode)"
                               if settings.vertex.express else
                               " (needs Application Default Credentials and a project: "
                               "gcloud auth application-default login)")
@@ -238,7 +255,7 @@ class EvalItem(pytest.Item):
             elif turn in needed:
                 # replay loads only what a check needs: an unused output must not fail it
                 hint = (f"pytest {shlex.quote(display_path(self.path, self.config.rootpath))} "
-                        f"-k {shlex.quote(case.id)} --record-mode=once")
+                        f"-k {shlex.quote(case.id)} --record-mode=once{self.rerun_options()}")
                 outputs[turn] = reference.load(path, case, hint, turn).output
         return outputs
 

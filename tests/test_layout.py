@@ -58,3 +58,34 @@ def test_collect_only_imports_neither_the_sdk_nor_vcr() -> None:
     last = out.stdout.strip().splitlines()[-1]
     assert last == "HEAVY [] 0", out.stdout[-2000:] + out.stderr[-2000:]
     assert "evals/gemini-docs.eval.yaml::" in out.stdout  # it did collect the eval items
+
+
+AUTH_MODULES = ("google.auth", "google.oauth2")  # import-linter cannot forbid subpackages of
+# an external package ("google" is one package to it): these rules are checked here instead.
+
+
+def _auth_importers(package: Path) -> list[str]:
+    """Modules of ``package`` outside calls/ that import google-auth, as ``path:line``."""
+    import ast
+
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).parts[0] == "calls":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if isinstance(node, ast.ImportFrom) and node.module == "google":
+                names = [f"google.{a.name}" for a in node.names]
+            if any(n == m or n.startswith(m + ".") for n in names for m in AUTH_MODULES):
+                found.append(f"{path.relative_to(package)}:{node.lineno}")
+    return found
+
+
+def test_google_auth_is_imported_only_under_calls(tmp_path: Path) -> None:
+    assert _auth_importers(ROOT / "harness") == []
+    assert _auth_importers(ROOT / "harness" / "calls")  # it is used there: the scan sees it
+    (tmp_path / "transcript").mkdir()
+    (tmp_path / "transcript" / "x.py").write_text(
+        "import json\nfrom google import auth\nfrom google.oauth2.credentials import C\n")
+    assert _auth_importers(tmp_path) == ["transcript/x.py:2", "transcript/x.py:3"]

@@ -78,3 +78,40 @@ def test_token_exchanges_are_never_recorded(host: str) -> None:
     kept = Request("POST", "https://aiplatform.googleapis.com/v1beta1/x", b"{}",
                    {"Authorization": "Bearer ya29.t"})
     assert "Authorization" not in before_record_request(kept).headers
+
+
+@pytest.mark.parametrize(("recorded", "live"), [
+    ("https://us-central1-aiplatform.googleapis.com/v1beta1/projects/my-proj-7731/locations/"
+     "us-central1/publishers/google/models/m:generateContent",
+     "https://gemini.api.invalid/v1beta1/projects/PROJECT/locations/LOCATION/publishers/google/"
+     "models/m:generateContent"),
+    ("https://aiplatform.googleapis.com/v1beta1/projects/123456/locations/global/publishers/"
+     "google/models/m:streamGenerateContent?alt=sse",
+     "https://gemini.api.invalid/v1beta1/projects/PROJECT/locations/LOCATION/publishers/google/"
+     "models/m:streamGenerateContent?alt=sse"),
+    ("https://europe-west9-aiplatform.googleapis.com/v1beta1/projects/p/locations/europe-west9/"
+     "interactions/v1_abc",
+     "https://gemini.api.invalid/v1beta1/projects/PROJECT/locations/LOCATION/interactions/v1_abc"),
+    ("https://aiplatform.googleapis.com/v1beta1/publishers/google/models/m:generateContent",
+     "https://gemini.api.invalid/v1beta1/publishers/google/models/m:generateContent"),
+], ids=["regional", "global-stream", "interactions", "express"])
+def test_vertex_project_and_location_become_placeholders(recorded: str, live: str) -> None:
+    assert scrub_uri(recorded) == live
+    assert scrub_uri(live) == live  # replay's placeholders scrub to the same: they match
+
+
+def test_a_bearer_token_the_recorder_sees_is_a_secret_from_then_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from vcr.request import Request
+
+    from harness.cassettes.scrub import before_record_request
+
+    monkeypatch.setattr(redact, "_extra", set())
+    token, key = "ya29.minted-by-google-auth-41c7", "express-header-key-93d1"
+    request = Request("POST", "https://aiplatform.googleapis.com/v1beta1/x", b"{}",
+                      {"Authorization": f"Bearer {token}", "x-goog-api-key": key})
+    scrubbed = before_record_request(request)
+    assert not {"authorization", "x-goog-api-key"} & {h.lower() for h in scrubbed.headers}
+    assert redact.redact(f"401: token {token} rejected for {key}") == (
+        "401: token REDACTED rejected for REDACTED")
+    assert redact.redact("Bearer") == "Bearer"  # the scheme itself is no secret

@@ -10,6 +10,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from harness.calls.targets import Endpoint
     from harness.config import RetrySettings
     from harness.spec.case import Case
 
@@ -107,19 +108,41 @@ def _retry_after(headers: Any) -> float | None:
 
 
 def describe_api_error(exc: BaseException, status: int, case: Case, model: str,
-                       attempts: int) -> str:
-    """One readable paragraph for an API failure."""
+                       attempts: int, endpoint: Endpoint | None = None) -> str:
+    """One readable paragraph for an API failure.
+
+    Args:
+        exc: What the SDK raised (or the harness's reading of it).
+        status: The HTTP status (503 for transport failures).
+        case: The case being called.
+        model: The model name.
+        attempts: How many attempts were made.
+        endpoint: Where the call went (the hint for 401/403/404 depends on the target).
+    """
     tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
     if isinstance(exc, UnreadableResponse):
         return (f"API error: the response to {case.api} for case {case.id!r} with model "
                 f"{model!r} could not be read ({tries}): {exc}")
     detail = getattr(exc, "message", None) or str(exc)
-    hint = ""
-    if status == 404:
-        hint = (f"\nIs {model!r} a model this API serves? Check --model or `models` in "
-                "[tool.harness].")
-    elif status in (401, 403):
-        hint = "\nCheck GEMINI_API_KEY."
+    hint = _hint(status, model, endpoint)
     return (f"API error {status} calling {case.api} for case {case.id!r} with model {model!r} "
             f"({tries}): "
             f"{type(exc).__name__}: {detail}{hint}")
+
+
+def _hint(status: int, model: str, endpoint: Endpoint | None) -> str:
+    """What to check after a 401, 403 or 404, for the target the call went to."""
+    vertex = endpoint is not None and endpoint.target == "vertex"
+    express = vertex and bool(endpoint and endpoint.vertex and endpoint.vertex.express)
+    if status == 404:
+        where = "Vertex AI serves (in this location)" if vertex else "this API serves"
+        return f"\nIs {model!r} a model {where}? Check --model or `models` in [tool.harness]."
+    if status not in (401, 403):
+        return ""
+    if express:
+        return "\nCheck GOOGLE_API_KEY (or GEMINI_API_KEY): an express-mode key for Vertex AI."
+    if vertex:
+        return ("\nCheck Application Default Credentials (`gcloud auth application-default "
+                "login`), that the project has the Vertex AI API enabled, and that the account "
+                "may use it (roles/aiplatform.user).")
+    return "\nCheck GEMINI_API_KEY."

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from harness.calls.credentials import auth_failure
 from harness.calls.retry import (
     RETRYABLE_STATUS,
     backoff,
@@ -65,12 +66,16 @@ def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording
         try:
             result, timing = surface.call(client, case, model, headers)
         except Exception as exc:
+            expired_login = auth_failure(exc)
+            if expired_login is not None:
+                raise expired_login from None  # the user's setup, not the API: no retries
             failure: BaseException = unreadable(exc, recording.last_response(mark)) or exc
             status, retry_after = classify(failure)
             if status is None:
                 raise  # not an API/transport failure: cassette misses and bugs pass through
             if status not in RETRYABLE_STATUS or attempt == attempts:
-                raise ApiError(describe_api_error(failure, status, case, model, attempt)) from None
+                raise ApiError(describe_api_error(failure, status, case, model, attempt,
+                                                  endpoint)) from None
             recording.rollback(mark)  # nothing of a failed attempt may end up in the cassette
             wait = backoff(retry, attempt, retry_after)
             if on_retry is not None:

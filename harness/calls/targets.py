@@ -15,16 +15,15 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from harness.calls.credentials import default_credentials, replay_credentials
 from harness.config import TARGETS, VertexSettings
 from harness.errors import SetupError
 
 API_VERSION = "v1beta"  # the SDK defaults to v1 for the Gemini API; set it explicitly (Decisions)
 VERTEX_API_VERSION = "v1beta1"
-VERTEX_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 # Replay scrubs project and location from paths (harness.cassettes.scrub) before matching, so
 # any values do; these name what they stand for.
 REPLAY_PROJECT, REPLAY_LOCATION = "PROJECT", "LOCATION"
-REPLAY_TOKEN = "replay-placeholder-token"  # not a secret: replay sends nothing anywhere
 REPLAY_KEY = "replay-placeholder-key"  # replay needs no key, but the SDK wants one
 REPLAY_BASE_URL = "https://gemini.api.invalid/"  # replay never resolves a host
 KEY_ENV_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -128,8 +127,8 @@ def _vertex_client(endpoint: Endpoint) -> Any:
         key = api_key_from_env() if endpoint.recording else REPLAY_KEY
         if key is None:
             raise SetupError("recording Vertex AI in express mode (`express = true` in "
-                             "[tool.harness.vertex]) needs an API key: set GOOGLE_API_KEY, e.g. "
-                             "`export GOOGLE_API_KEY=...`")
+                             "[tool.harness.vertex]) needs an API key: set GOOGLE_API_KEY (or "
+                             "GEMINI_API_KEY), e.g. `export GOOGLE_API_KEY=...`")
         cache_key: tuple[str | None, ...] = ("vertex-express", key, base_url)
         if cache_key not in _clients:
             _clients[cache_key] = genai.Client(
@@ -146,32 +145,14 @@ def _vertex_client(endpoint: Endpoint) -> Any:
                 "[tool.harness.vertex] (project = \"my-project\", location = \"us-central1\") "
                 "or in GOOGLE_CLOUD_PROJECT / GOOGLE_CLOUD_LOCATION; or use express mode "
                 "(express = true) with GOOGLE_API_KEY")
-        credentials = _default_credentials()
     else:
-        from google.oauth2.credentials import Credentials
-
         project, location = REPLAY_PROJECT, REPLAY_LOCATION
-        # No expiry: the SDK never refreshes it, so no token endpoint is ever called.
-        credentials = Credentials(token=REPLAY_TOKEN)  # type: ignore[no-untyped-call]
     cache_key = ("vertex", str(project), str(location), str(base_url), str(endpoint.recording))
     if cache_key not in _clients:
+        # ADC once per client: the SDK refreshes the token itself when it expires.
+        credentials = default_credentials() if endpoint.recording else replay_credentials()
         _clients[cache_key] = genai.Client(
             vertexai=True, project=project, location=location, credentials=credentials,
             http_options=_options(endpoint, VERTEX_API_VERSION))
     return _clients[cache_key]
 
-
-def _default_credentials() -> Any:
-    """Application Default Credentials (google-auth), or a SetupError that says how to get them."""
-    import google.auth
-    from google.auth.exceptions import DefaultCredentialsError
-
-    try:
-        credentials, _ = google.auth.default(scopes=list(VERTEX_SCOPES))
-    except DefaultCredentialsError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise SetupError("--target vertex found no Application Default Credentials "
-                         f"({first[:160]}). Run `gcloud auth application-default login`, or use "
-                         "express mode: express = true in [tool.harness.vertex] with "
-                         "GOOGLE_API_KEY") from None
-    return credentials

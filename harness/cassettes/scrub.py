@@ -10,7 +10,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from harness.redact import redact, redact_bytes
+from harness.redact import add_secret, redact, redact_bytes
 from harness.transcript.bodies import inflate
 
 SECRET_REQUEST_HEADERS = frozenset({
@@ -18,6 +18,8 @@ SECRET_REQUEST_HEADERS = frozenset({
     # Vary by machine and SDK version: stored they only make re-records noisy.
     "user-agent", "x-goog-api-client", "host", "content-length", "accept-encoding", "connection",
 })
+# Their values are secrets wherever they turn up again (a token echoed in an error, say).
+CREDENTIAL_HEADERS = frozenset({"x-goog-api-key", "authorization"})
 # Headers the harness itself sends (case id, sample) to backends that want them: never stored.
 HARNESS_HEADER_PREFIX = "x-harness-"
 KEPT_RESPONSE_HEADERS = frozenset({"content-type", "x-goog-upload-status", "x-goog-upload-url"})
@@ -59,17 +61,33 @@ def scrub_uri(uri: str) -> str:
     return urlunsplit((base.scheme, base.netloc, path, query, ""))
 
 
+def remember_credential(value: object) -> None:
+    """Make a credential header's value a known secret (:func:`harness.redact.add_secret`).
+
+    A bearer token is minted by google-auth, not read from a variable the harness knows, and
+    a refresh mints a new one: learning each from the request that carries it means every
+    token is replaced wherever the harness later writes or logs (messages, records, reports).
+    """
+    for item in value if isinstance(value, list | tuple) else [value]:
+        if isinstance(item, str):
+            scheme, _, token = item.strip().partition(" ")
+            add_secret(token.strip() if scheme.lower() == "bearer" and token else item.strip())
+
+
 def before_record_request(request: Any) -> Any:
     """Normalise a vcrpy request for storing and for matching (vcrpy applies it to both).
 
     OAuth exchanges (a token refresh of Vertex AI's credentials) are never stored: None
-    tells vcrpy to leave the request alone.
+    tells vcrpy to leave the request alone. Credential headers are dropped, and their values
+    become known secrets first (:func:`remember_credential`).
     """
     if (urlsplit(request.uri).hostname or "").lower() in AUTH_HOSTS:
         return None
     request.method = request.method.upper()  # aiohttp records 'post', httpx2 'POST'
     for name in list(request.headers):
         low = name.lower()
+        if low in CREDENTIAL_HEADERS:
+            remember_credential(request.headers[name])
         if low in SECRET_REQUEST_HEADERS or low.startswith(HARNESS_HEADER_PREFIX):
             del request.headers[name]
         elif isinstance(request.headers[name], str):
