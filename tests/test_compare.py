@@ -57,9 +57,9 @@ def test_summary_json_has_the_required_structure() -> None:
     assert pro["now_failing"] == [f"s::c{i}" for i in range(8)] and pro["now_passing"] == ["s::x"]
     assert pro["regressed"] == []        # one sample: no single case can be significant
     assert pro["ci_high"] < 0 and pro["confidence"] == pytest.approx(0.95)
-    assert pro["cases"][0]["transition"] == "now_failing" and pro["cases"][0]["p_value"] == 1
+    assert pro["cases"][0]["transition"] == "now_failing" and pro["cases"][0]["p_value"] == 0.5
     assert pro["excluded"] == [{"case": "s::e", "reason": "1 ERROR of 1 samples on the baseline"}]
-    assert pro["p_value"] == pytest.approx(2 * (1 + 9) / 512)   # 8 worse, 1 better
+    assert pro["p_value"] == pytest.approx(2 * (1 + 9 / 2) / 512)   # 8 worse, 1 better (mid-p)
     assert comps["lite"]["verdict"] == "NO_SIGNIFICANT_CHANGE" and comps["lite"]["p_value"] == 1
     assert comps["lite"]["only_baseline"] == ["s::e"]
     assert out["gate"]["ok"] is False
@@ -97,10 +97,10 @@ def test_summary_json_with_samples_reports_pass_at_k_and_flaky() -> None:
     assert out["models"]["a"]["pass_at_k"]["3"] == pytest.approx(2 / 3)
     assert out["models"]["a"]["pass_hat_k"]["3"] == pytest.approx(1 / 3)
     comp = out["comparisons"][0]
-    assert comp["test"].startswith("exact conditional") and comp["flaky"] == ["s::c2"]
+    assert comp["test"].startswith("mid-p conditional") and comp["flaky"] == ["s::c2"]
     assert comp["now_failing"] == ["s::c1"] and comp["still_failing"] == ["s::c3"]
     assert comp["regressed"] == [] and comp["informative_cases"] == 2
-    # 3/3 -> 0/3 in one case is not evidence (Fisher p = 0.1): the gate passes.
+    # 3/3 -> 0/3 in one case is not evidence (Fisher mid-p = 0.05): the gate passes.
     assert out["gate"] == {"ok": True, "reasons": [], "warnings": []}
     strict = summary_json(recs[:3] + recs[9:12], baseline="a", gate_underpowered="fail")
     assert strict["gate"]["ok"] is False

@@ -44,7 +44,7 @@ def test_markdown_model_table(regressed: dict[str, Any]) -> None:
 def test_markdown_comparison_and_gate(regressed: dict[str, Any]) -> None:
     text = render_markdown(regressed)
     assert "### pro vs flash: 🔻 **REGRESSED**" in text
-    assert "exact McNemar: p = 0.0391 (8 cases worse, 1 better) at alpha 0.05" in text
+    assert "mid-p McNemar: p = 0.0215 (8 cases worse, 1 better) at alpha 0.05" in text
     assert "- Now failing (8): `s::c0`, `s::c1`" in text and "- Now passing (1): `s::x`" in text
     assert "- Regressed (per-case test, Holm-adjusted) (0)" in text
     assert "Not compared (ERROR or nothing judged) (1): `s::e` (1 ERROR of 1 samples" in text
@@ -87,7 +87,7 @@ def test_terminal_lines(regressed: dict[str, Any]) -> None:
     assert lines[1].split()[:2] == ["flash", "88.9%"] and "8/1/1/0" in lines[1]
     assert lines[2].split()[:2] == ["pro", "20.0%"] and "2/8/0/0" in lines[2]
     comp = next(line for line in lines if line.startswith("pro vs flash"))
-    assert "REGRESSED (p=0.0391, -77.8 pts 95% CI" in comp
+    assert "REGRESSED (p=0.0215, -77.8 pts 95% CI" in comp
     assert any(line.strip().startswith("now failing 8: s::c0, s::c1") and "+" in line
                for line in lines)
     assert any(line.strip() == "now passing 1: s::x" for line in lines)

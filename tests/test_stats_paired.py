@@ -33,21 +33,25 @@ def cmp(base: dict[str, str], cand: dict[str, str], **kw: Any) -> Comparison:
                           candidate="cand", **kw)
 
 
-def test_one_sample_is_exact_mcnemar_with_descriptive_transitions() -> None:
+def test_one_sample_is_mid_p_mcnemar_with_descriptive_transitions() -> None:
     # 1 now failing, 9 now passing, 5 still passing, 3 still failing.
     base = {f"r{i}": "1" for i in range(1)} | {f"f{i}": "0" for i in range(9)}
     base |= {f"p{i}": "1" for i in range(5)} | {f"x{i}": "0" for i in range(3)}
     cand = {f"r{i}": "0" for i in range(1)} | {f"f{i}": "1" for i in range(9)}
     cand |= {f"p{i}": "1" for i in range(5)} | {f"x{i}": "0" for i in range(3)}
     c = cmp(base, cand)
-    assert c.test == "exact McNemar" and c.interval_method.startswith("exact conditional")
+    assert c.test == "mid-p McNemar" and c.interval_method.startswith("mid-p conditional")
     assert c.now_failing == ["s::r0"] and len(c.now_passing) == 9
     assert len(c.labels("still_passing")) == 5 and len(c.labels("still_failing")) == 3
     assert c.labels("flaky") == []
     # One sample can never make a single case significant (Fisher p = 1).
     assert c.regressed == [] and c.improved == []
-    assert c.p_value == pytest.approx(0.021484375)
+    # 9 of 10 discordant pairs up: 2 (P(X > 9) + P(X = 9) / 2) = 2 (1 + 5) / 1024.
+    assert c.p_value == pytest.approx(12 / 1024) and c.tails == "mid-p"
     assert c.verdict == IMPROVED
+    exact = cmp(base, cand, mid_p=False)           # 2 (1 + 10) / 1024
+    assert (exact.test, exact.tails) == ("exact McNemar", "exact")
+    assert exact.p_value == pytest.approx(0.021484375) and exact.verdict == IMPROVED
     assert c.baseline_rate == pytest.approx(6 / 18) and c.candidate_rate == pytest.approx(14 / 18)
     assert c.difference == pytest.approx(8 / 18) == c.observed_difference
     assert c.ci_low is not None and c.ci_high is not None
@@ -62,15 +66,15 @@ def test_samples_count_and_per_case_tests_are_holm_adjusted() -> None:
     cand = {"a": "00000", "b": "00000", "c": "11111", "d": "11011", "e": "11101",
             "f": "11111", "g": "11111", "h": "11111"}
     c = cmp(base, cand)
-    assert c.test.startswith("exact conditional") and c.verdict == REGRESSED
+    assert c.test.startswith("mid-p conditional") and c.verdict == REGRESSED
     assert c.ci_high is not None and c.ci_high < 0
-    # Fisher per case: 2 / C(10, 5) = 0.0079. Of the 6 informative cases only a and b have
-    # totals (5 of 10) that allow p <= 0.05 / 2 (Tarone); Holm over those two: x2 = 0.0159.
+    # Fisher per case, mid-p: 1 / C(10, 5) = 0.0040. Of the 6 informative cases only a and b
+    # have totals (5 of 10) that allow p <= 0.05 / 2 (Tarone); Holm over those two: x2.
     by = {t.case: t for t in c.cases}
-    assert by["a"].p_value == pytest.approx(2 / 252)
-    assert by["a"].p_adjusted == pytest.approx(2 * 2 / 252)
+    assert by["a"].p_value == pytest.approx(1 / 252)
+    assert by["a"].p_adjusted == pytest.approx(2 / 252)
     assert by["f"].p_value is None and c.informative == 6 and c.holm_family == 2
-    assert by["c"].p_value == 1.0 and by["c"].p_adjusted == 1.0
+    assert by["c"].p_value == pytest.approx(0.5) and by["c"].p_adjusted == 1.0  # 2 x 0.5 / 2
     assert c.regressed == ["s::a", "s::b"] and c.now_failing == ["s::a", "s::b"]
     assert sorted(c.labels("flaky")) == ["s::c", "s::d", "s::e", "s::g"]
     # The old sign test on per-case fractions: 3 down, 2 up -> p = 1.
@@ -80,8 +84,8 @@ def test_samples_count_and_per_case_tests_are_holm_adjusted() -> None:
 def test_now_failing_with_few_samples_is_not_regressed() -> None:
     c = cmp({"a": "111", "b": "111", "c": "000"}, {"a": "000", "b": "111", "c": "000"})
     assert c.now_failing == ["s::a"] and c.regressed == []
-    assert c.verdict == NO_SIGNIFICANT_CHANGE         # p = 2 / C(6, 3) = 0.1
-    assert c.p_value == pytest.approx(0.1)
+    assert c.verdict == NO_SIGNIFICANT_CHANGE         # mid-p = 1 / C(6, 3) = 0.05, not < 0.05
+    assert c.p_value == pytest.approx(0.05)
     assert gate([c]).ok                               # the old stable rule failed this
 
 
@@ -122,8 +126,11 @@ def test_identical_sides_have_no_change() -> None:
 
 
 def test_power_fields() -> None:
-    tiny = cmp({f"c{i}": "1" for i in range(5)}, {f"c{i}": "0" for i in range(5)})
+    tiny = cmp({f"c{i}": "1" for i in range(4)}, {f"c{i}": "0" for i in range(4)})
     assert tiny.min_p == pytest.approx(0.0625) and not tiny.can_reach_significance
+    five = {f"c{i}": "1" for i in range(5)}, {f"c{i}": "0" for i in range(5)}
+    assert cmp(*five).can_reach_significance and cmp(*five).verdict == REGRESSED  # 1 / 32
+    assert not cmp(*five, mid_p=False).can_reach_significance      # 2 / 32 with exact tails
     assert tiny.verdict == NO_SIGNIFICANT_CHANGE and tiny.min_detectable_cases is None
     assert tiny.samples_needed == 2
     suite = cmp({f"c{i}": "111" for i in range(30)}, {f"c{i}": "111" for i in range(30)})
@@ -222,7 +229,7 @@ def test_gate_fails_on_regressed_verdict_naming_cases_and_numbers() -> None:
     ok, reasons, _ = gate([c])
     assert not ok and len(reasons) == 1
     assert reasons[0].startswith("cand vs base: REGRESSED: pass rate 100.0% -> 0.0% (-100.0 pts")
-    assert "exact McNemar p=0.00781" in reasons[0] and "(8 worse, 0 better)" in reasons[0]
+    assert "mid-p McNemar p=0.00391" in reasons[0] and "(8 worse, 0 better)" in reasons[0]
     assert "worse cases: s::c0, s::c1" in reasons[0]
 
 
@@ -233,5 +240,5 @@ def test_gate_fails_on_a_statistically_regressed_case() -> None:
     assert c.verdict == NO_SIGNIFICANT_CHANGE and c.regressed == ["s::a"]
     ok, reasons, _ = gate([c])
     assert not ok and reasons == [
-        "cand vs base: s::a regressed (10/10 -> 0/10; Fisher exact p=1.08e-05, "
-        "Holm-adjusted p=3.25e-05 over 3 cases)"]
+        "cand vs base: s::a regressed (10/10 -> 0/10; Fisher mid-p p=5.41e-06, "
+        "Holm-adjusted p=1.62e-05 over 3 cases)"]

@@ -26,16 +26,18 @@ METHODS = {
     "pass_at_k": "unbiased 1 - C(n-c,k)/C(n,k) per case (Chen et al. 2021), mean over cases "
                  "with at least k judged samples",
     "pass_hat_k": "unbiased C(c,k)/C(n,k) per case (Yao et al. 2024), mean over cases",
-    "paired_test": "exact conditional test for a common odds ratio stratified by case (Birch; "
+    "paired_test": "conditional test for a common odds ratio stratified by case (Birch; "
                    "exact Cochran-Mantel-Haenszel): given each case's total passes, the "
-                   "candidate's passes are noncentral hypergeometric; two-sided p = twice the "
-                   "smaller tail; with one sample per case this is the exact McNemar test",
-    "effect_ci": "the same test inverted: exact interval for the common odds ratio (candidate "
+                   "candidate's passes are noncentral hypergeometric; mid-p tails (the "
+                   "observed outcome counts half; Lancaster 1961); two-sided p = twice the "
+                   "smaller tail; with one sample per case this is the mid-p McNemar test. "
+                   "Inference target: these cases, with the models' sampling randomness",
+    "effect_ci": "the same test inverted: mid-p interval for the common odds ratio (candidate "
                  "over baseline; null = unbounded), mapped to the expected pass-rate "
                  "difference given each case's totals, so it excludes 0 exactly when the "
                  "verdict is REGRESSED or IMPROVED; difference = that map at the conditional "
                  "MLE (the observed difference when sample counts are equal)",
-    "per_case": "regressed / improved: Fisher's exact test per case (twice the smaller tail), "
+    "per_case": "regressed / improved: Fisher's test per case, mid-p (twice the smaller tail), "
                 "Holm-adjusted over the cases whose totals allow significance (Tarone's "
                 "rule), adjusted p < alpha",
     "transitions": "descriptive, not tests: now_failing (stable pass -> stable fail), "
@@ -45,8 +47,9 @@ METHODS = {
              "min_p < alpha; min_detectable_cases: fewest cases going from always passing to "
              "always failing that would be significant; samples_needed: rough samples per "
              "case and side for 80% power at the observed per-case rates",
-    "gate": "fails on a REGRESSED verdict or a regressed case: at most alpha per candidate "
-            "on identical models (alpha/2 from each); with k candidates at most k * alpha",
+    "gate": "fails on a REGRESSED verdict or a regressed case, each at alpha/2: on identical "
+            "models under alpha per candidate (mid-p levels are not guaranteed; "
+            "benchmarks/gate_calibration.py measures them); with k candidates about k * alpha",
     "classes": "per case: stable pass if pass fraction >= stable_pass, stable fail if <= "
                "stable_fail, flaky otherwise",
     "cost": "USD per 1M tokens from [tool.harness.prices]; thought tokens at the output "
@@ -97,7 +100,7 @@ def comparison_to_json(c: Comparison) -> dict[str, Any]:
         "now_failing": c.now_failing, "now_passing": c.now_passing,
         "still_passing": c.labels("still_passing"), "still_failing": c.labels("still_failing"),
         "flaky": c.labels("flaky"), "worse": c.worse, "better": c.better,
-        "p_value": c.p_value, "verdict": c.verdict, "test": c.test,
+        "p_value": c.p_value, "verdict": c.verdict, "test": c.test, "tails": c.tails,
         "difference": c.difference, "observed_difference": c.observed_difference,
         "ci_low": c.ci_low, "ci_high": c.ci_high,
         "odds_ratio": _or(c.odds_ratio), "odds_ratio_low": _or(c.odds_ratio_low),

@@ -27,6 +27,17 @@ discordant ones, ``S`` is binomial(discordant, psi / (1 + psi)) and the test is 
 McNemar test. In one stratum it is Fisher's exact test (two-sided by doubling the smaller
 tail, so that its interval and p-value agree).
 
+**Mid-p** (the default). ``S`` is discrete, so the classical tails ``P(S <= s)`` reach alpha
+only at a few values and the test's real level sits well below alpha when samples are few: it
+misses regressions the asymptotic CMH chi-square finds. The mid-p tails count the observed
+value half, ``P(S < s) + P(S = s) / 2`` (Lancaster 1961), for the p-value and the interval alike,
+so they still come from one p-value function. Their level is not guaranteed below alpha, but
+it stays below it in practice (Hirji, *Exact Analysis of Discrete Data*, 2006, ch. 7;
+Fagerland, Lydersen & Laake 2013, "The McNemar test for binary matched-pairs data: mid-p and
+asymptotic are better than exact conditional", BMC Med Res Methodol 13:91);
+``benchmarks/gate_calibration.py`` measures it for this harness's gate. ``mid_p=False`` gives
+the classical exact test, whose level is guaranteed.
+
 numpy and scipy are imported inside the functions so that importing :mod:`harness.stats`
 stays cheap for pytest's collection.
 """
@@ -44,6 +55,8 @@ if TYPE_CHECKING:
 
     Floats = NDArray[np.float64]
     Ints = NDArray[np.int64]
+
+_LOG_HALF = math.log(0.5)
 
 
 @dataclass(frozen=True)
@@ -188,13 +201,22 @@ def _logsumexp(z: Floats) -> float:
     return top + float(np.log(np.exp(z - top).sum()))
 
 
-def _log_tails(log_pmf: Floats, index: int, shift: float) -> tuple[float, float]:
-    """(log P(S <= s), log P(S >= s)) after tilting a base distribution by ``shift``."""
+def _log_tails(log_pmf: Floats, index: int, shift: float,
+               mid_p: bool) -> tuple[float, float]:
+    """The log lower and upper tails at ``s`` after tilting a base distribution by ``shift``.
+
+    ``(log P(S <= s), log P(S >= s))``, or with ``mid_p`` the mid-p tails
+    ``P(S < s) + P(S = s) / 2`` and ``P(S > s) + P(S = s) / 2``.
+    """
     import numpy as np
 
     z = log_pmf + shift * np.arange(log_pmf.size)
     total = _logsumexp(z)
+    if mid_p:  # the observed value counts half in each tail
+        z = z.copy()
+        z[index] += _LOG_HALF
     return _logsumexp(z[:index + 1]) - total, _logsumexp(z[index:]) - total
+
 
 
 def _solve(f: Callable[[float], float], start: float, increasing: bool) -> float:
@@ -230,7 +252,7 @@ def _exp(theta: float) -> float:
 
 
 def exact_stratified(x: Sequence[int], m: Sequence[int], y: Sequence[int], n: Sequence[int],
-                     alpha: float = 0.05) -> ExactResult:
+                     alpha: float = 0.05, *, mid_p: bool = True) -> ExactResult:
     """The exact conditional test and interval for a common odds ratio across cases.
 
     Args:
@@ -239,6 +261,10 @@ def exact_stratified(x: Sequence[int], m: Sequence[int], y: Sequence[int], n: Se
         y: Candidate passes per case.
         n: Candidate judged samples per case (>= 1).
         alpha: Two-sided significance level; the intervals have coverage ``1 - alpha``.
+        mid_p: Mid-p tails (default): the observed ``s`` counts half in each tail, for the
+            p-value and for the interval alike. False: the classical exact tails
+            ``P(S <= s)``, ``P(S >= s)``, whose level is guaranteed but which are
+            conservative with few samples (see the module docstring).
 
     Returns:
         The analysis; see :class:`ExactResult`.
@@ -265,27 +291,32 @@ def exact_stratified(x: Sequence[int], m: Sequence[int], y: Sequence[int], n: Se
                            0.0, 0.0, 0.0, 1.0, 1.0 - alpha)
     index = st.s - st.s_min
     lp0 = st.log_pmf(0.0)
-    log_lower, log_upper = _log_tails(lp0, index, 0.0)
+    log_lower, log_upper = _log_tails(lp0, index, 0.0, mid_p)
     p_lower, p_upper = math.exp(log_lower), math.exp(log_upper)
     p_value = min(1.0, 2.0 * min(p_lower, p_upper))
-    min_p = min(1.0, 2.0 * math.exp(min(float(lp0[0]), float(lp0[-1]))))
+    ends = 1.0 if mid_p else 2.0  # the extreme outcome's two-sided p: its probability x this
+    min_p = min(1.0, ends * math.exp(min(float(lp0[0]), float(lp0[-1]))))
     expected = float(st.means(0.0).sum())
     log_half = math.log(alpha / 2.0)
+    # At an end of the support the near tail is that one outcome (halved under mid-p).
+    log_end = _LOG_HALF if mid_p else 0.0
 
     if st.s == st.s_min:
         theta_hat, theta_lo = -math.inf, -math.inf
-        theta_hi = _solve(lambda t: st.log_extreme(t, True) - log_half, 0.0, False)
+        theta_hi = _solve(lambda t: st.log_extreme(t, True) + log_end - log_half, 0.0, False)
     elif st.s == st.s_max:
         theta_hat, theta_hi = math.inf, math.inf
-        theta_lo = _solve(lambda t: st.log_extreme(t, False) - log_half, 0.0, True)
+        theta_lo = _solve(lambda t: st.log_extreme(t, False) + log_end - log_half, 0.0, True)
     else:
         theta_hat = _solve(lambda t: float(st.means(t).sum()) - st.s, 0.0, True)
         # Tilt from a base centred on the observation, so the tails stay representable.
         base = st.log_pmf(theta_hat)
-        theta_lo = _solve(lambda t: _log_tails(base, index, t - theta_hat)[1] - log_half,
-                          theta_hat, True)
-        theta_hi = _solve(lambda t: _log_tails(base, index, t - theta_hat)[0] - log_half,
-                          theta_hat, False)
+        theta_lo = _solve(
+            lambda t: _log_tails(base, index, t - theta_hat, mid_p)[1] - log_half,
+            theta_hat, True)
+        theta_hi = _solve(
+            lambda t: _log_tails(base, index, t - theta_hat, mid_p)[0] - log_half,
+            theta_hat, False)
     # One p-value function: rejecting at alpha and the interval excluding 1 are the same
     # event; guard the rounding of root finding when p(1) is within a hair of alpha.
     if p_value < alpha:
@@ -314,18 +345,22 @@ def exact_stratified(x: Sequence[int], m: Sequence[int], y: Sequence[int], n: Se
 
 
 def fisher_per_case(x: Sequence[int], m: Sequence[int], y: Sequence[int],
-                    n: Sequence[int]) -> list[float | None]:
+                    n: Sequence[int], *, mid_p: bool = True) -> list[float | None]:
     """Fisher's exact test in each case: the same conditional model in one stratum.
 
     Two-sided by doubling the smaller tail (capped at 1). None for an uninformative case
     (all samples passed, or all failed, on both sides): it has one possible table.
     """
-    return per_case_tests(x, m, y, n)[0]
+    return per_case_tests(x, m, y, n, mid_p=mid_p)[0]
 
 
 def per_case_tests(x: Sequence[int], m: Sequence[int], y: Sequence[int],
-                   n: Sequence[int]) -> tuple[list[float | None], list[float | None]]:
+                   n: Sequence[int], *,
+                   mid_p: bool = True) -> tuple[list[float | None], list[float | None]]:
     """Fisher's exact p-value per case and the smallest p-value its total allows.
+
+    With ``mid_p`` (default) the tails count the observed table half, as
+    :func:`exact_stratified` does.
 
     Returns:
         ``(p_values, min_p_values)``, None for uninformative cases.
@@ -343,11 +378,12 @@ def per_case_tests(x: Sequence[int], m: Sequence[int], y: Sequence[int],
     at = (st.y - st.lo)
     cum = np.cumsum(probs, axis=1)
     rows = np.arange(st.k)
-    lower = cum[rows, at]
-    upper = 1.0 - cum[rows, at] + probs[rows, at]
+    half = 0.5 * probs[rows, at] if mid_p else 0.0
+    lower = cum[rows, at] - half
+    upper = 1.0 - cum[rows, at] + probs[rows, at] - half
     p = np.minimum(1.0, 2.0 * np.minimum(lower, upper))
     ends = np.minimum(probs[:, 0], probs[rows, st.hi - st.lo])
-    least = np.minimum(1.0, 2.0 * ends)
+    least = np.minimum(1.0, (1.0 if mid_p else 2.0) * ends)
     where = np.flatnonzero(((xs + ys) > 0) & ((xs + ys) < ms + ns))
     for i, v, f in zip(where.tolist(), p.tolist(), least.tolist(), strict=True):
         out[i], floor[i] = float(v), float(f)

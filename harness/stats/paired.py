@@ -1,19 +1,22 @@
-"""Baseline vs candidate: one exact analysis per comparison, per-case tests, the gate.
+"""Baseline vs candidate: one conditional analysis per comparison, per-case tests, the gate.
 
 Cases are paired by (suite, case). Each side's case has judged samples and passes.
 
-* **One analysis** (:func:`harness.stats.exact.exact_stratified`): the exact conditional test
-  for a common odds ratio stratified by case (Birch; exact Cochran-Mantel-Haenszel). Its
-  p-value, its interval (inverted from the same p-value function) and its estimate, mapped to
-  the pass-rate scale, give the verdict, so REGRESSED / IMPROVED appear exactly when the
-  interval excludes 0 in that direction. With one sample per case it is the exact McNemar test.
+* **One analysis** (:func:`harness.stats.exact.exact_stratified`): the conditional test for a
+  common odds ratio stratified by case (Birch; exact Cochran-Mantel-Haenszel), with mid-p
+  tails. Its p-value, its interval (inverted from the same p-value function) and its estimate,
+  mapped to the pass-rate scale, give the verdict, so REGRESSED / IMPROVED appear exactly when
+  the interval excludes 0 in that direction. With one sample per case it is the mid-p McNemar
+  test. ``mid_p=False`` gives the classical exact tails throughout (guaranteed level, less
+  power).
   Every sample counts: a case that went from 5/5 to 0/5 weighs more than one that went
   from 1/1 to 0/1.
-* **Per-case "regressed" / "improved"** are statistical: Fisher's exact test in the case
+* **Per-case "regressed" / "improved"** are statistical: Fisher's test in the case, mid-p
   (the same conditional model in one stratum), Holm-adjusted at alpha across the cases that
   could reach significance given their totals (Tarone's rule; a case whose samples all pass,
   or all fail, on both sides never can). The chance of naming any unchanged case is at most
-  alpha. With fewer than 4 samples a side no single case can be significant at 0.05.
+  alpha with exact tails, about that with mid-p. With fewer than 4 samples a side no single
+  case can be significant at 0.05.
 * **Descriptive transitions** use their own words and never "regressed": ``now_failing``
   (stable pass -> stable fail), ``now_passing`` (the reverse), ``still_passing``,
   ``still_failing``, ``flaky`` (either side flaky); classes by :class:`Thresholds`.
@@ -38,13 +41,18 @@ NO_SIGNIFICANT_CHANGE = "NO_SIGNIFICANT_CHANGE"
 VERDICTS = (REGRESSED, IMPROVED, NO_SIGNIFICANT_CHANGE)
 
 TRANSITIONS = ("now_passing", "now_failing", "still_passing", "still_failing", "flaky")
-MCNEMAR = "exact McNemar"
+MCNEMAR = "mid-p McNemar"
+MIDP_CMH = "mid-p conditional test stratified by case (mid-p exact CMH)"
+MIDP_INTERVAL = ("mid-p conditional interval for the common odds ratio (inverted from the "
+                 "test's p-value function), as expected pass-rate difference given each "
+                 "case's totals")
+# The same with the classical exact tails (compare_tallies(..., mid_p=False)).
+EXACT_MCNEMAR = "exact McNemar"
 EXACT_CMH = "exact conditional test stratified by case (exact CMH)"
-EXACT_INTERVAL = ("exact conditional interval for the common odds ratio (inverted from the "
-                  "test's p-value function), as expected pass-rate difference given each "
-                  "case's totals")
+EXACT_INTERVAL = MIDP_INTERVAL.replace("mid-p", "exact", 1)
 
-__all__ = ["EXACT_CMH", "EXACT_INTERVAL", "IMPROVED", "MCNEMAR", "NO_SIGNIFICANT_CHANGE",
+__all__ = ["EXACT_CMH", "EXACT_INTERVAL", "EXACT_MCNEMAR", "IMPROVED", "MCNEMAR", "MIDP_CMH",
+           "MIDP_INTERVAL", "NO_SIGNIFICANT_CHANGE",
            "REGRESSED", "TRANSITIONS", "VERDICTS", "CaseTransition", "Comparison", "Exclusion",
            "Thresholds", "compare_models", "compare_tallies", "transition"]
 
@@ -97,7 +105,8 @@ class CaseTransition:
         baseline_class: ``pass`` / ``fail`` / ``flaky``.
         candidate_class: ``pass`` / ``fail`` / ``flaky``.
         transition: One of :data:`TRANSITIONS` (descriptive, not a test).
-        p_value: Fisher's exact two-sided p-value in this case (None: uninformative, every
+        p_value: Fisher's two-sided p-value in this case, mid-p unless the comparison's
+            ``tails`` are ``exact`` (None: uninformative, every
             sample passed or every sample failed on both sides).
         p_adjusted: Holm-adjusted across the comparison's per-case family (informative cases
             that could reach significance, by Tarone's rule; 1.0 for the rest; None likewise).
@@ -159,15 +168,16 @@ class Comparison:
         excluded: Cases in both but left out (ERROR or nothing judged on a side).
         only_baseline: Cases only the baseline has.
         only_candidate: Cases only the candidate has.
-        test: :data:`MCNEMAR` (one sample per case) or :data:`EXACT_CMH`.
-        interval_method: :data:`EXACT_INTERVAL`.
+        test: :data:`MCNEMAR` (one sample per case) or :data:`MIDP_CMH`
+            (:data:`EXACT_MCNEMAR`, :data:`EXACT_CMH` with ``mid_p=False``).
+        interval_method: :data:`MIDP_INTERVAL` (:data:`EXACT_INTERVAL`).
         up: Paired cases whose pass fraction went up.
         down: Paired cases whose pass fraction went down.
         informative: Paired cases that can move the test (not all-pass or all-fail on both
             sides).
         holm_family: Cases in the per-case tests' multiplicity family: the informative cases
             whose total allows significance (Tarone's rule; the rest can never be significant).
-        p_value: Two-sided exact p-value (None without paired cases).
+        p_value: Two-sided p-value (None without paired cases).
         baseline_rate: Mean baseline pass fraction over paired cases.
         candidate_rate: Mean candidate pass fraction over paired cases.
         difference: Estimated candidate-minus-baseline pass rate (the conditional MLE mapped
@@ -194,6 +204,8 @@ class Comparison:
         min_detectable_difference: The same as a pass-rate drop (a fraction; negative).
         samples_needed: Rough samples per case and side for 80 % power to detect a change
             like the observed one (None when nothing changed).
+        tails: ``mid-p`` (default) or ``exact``: how every p-value and the interval count
+            the observed outcome.
 
     """
 
@@ -229,6 +241,7 @@ class Comparison:
     min_detectable_cases: int | None
     min_detectable_difference: float | None
     samples_needed: int | None
+    tails: str = "mid-p"
 
     def labels(self, name: str) -> list[str]:
         """Labels of the paired cases with descriptive transition ``name``."""
@@ -289,7 +302,7 @@ def _finite(v: float) -> float | None:
 def compare_models(baseline_records: Iterable[Mapping[str, Any]],
                    candidate_records: Iterable[Mapping[str, Any]], *, baseline: str,
                    candidate: str, alpha: float = 0.05,
-                   thresholds: Thresholds | None = None) -> Comparison:
+                   thresholds: Thresholds | None = None, mid_p: bool = True) -> Comparison:
     """Compare a candidate's records with the baseline's, case by case.
 
     Args:
@@ -300,6 +313,8 @@ def compare_models(baseline_records: Iterable[Mapping[str, Any]],
         alpha: Significance level of the verdict and the per-case tests; the interval has
             coverage ``1 - alpha`` (it is the test inverted).
         thresholds: Descriptive class thresholds (default: all / none of the samples).
+        mid_p: Mid-p tails for every test and the interval (default); False: the classical
+            exact tails (guaranteed level, less power; see :mod:`harness.stats.exact`).
 
     Returns:
         The comparison.
@@ -307,12 +322,12 @@ def compare_models(baseline_records: Iterable[Mapping[str, Any]],
     """
     return compare_tallies(tally_cases(baseline_records), tally_cases(candidate_records),
                            baseline=baseline, candidate=candidate, alpha=alpha,
-                           thresholds=thresholds)
+                           thresholds=thresholds, mid_p=mid_p)
 
 
 def compare_tallies(base: Mapping[CaseKey, CaseTally], cand: Mapping[CaseKey, CaseTally], *,
                     baseline: str, candidate: str, alpha: float = 0.05,
-                    thresholds: Thresholds | None = None) -> Comparison:
+                    thresholds: Thresholds | None = None, mid_p: bool = True) -> Comparison:
     """:func:`compare_models` on verdict counts per case (what the benchmark simulates)."""
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
@@ -329,7 +344,7 @@ def compare_tallies(base: Mapping[CaseKey, CaseTally], cand: Mapping[CaseKey, Ca
     ms = [base[k].judged for k in keys]
     ys = [cand[k].passed for k in keys]
     ns = [cand[k].judged for k in keys]
-    p_case, p_floor = exact.per_case_tests(xs, ms, ys, ns) if keys else ([], [])
+    p_case, p_floor = exact.per_case_tests(xs, ms, ys, ns, mid_p=mid_p) if keys else ([], [])
     tested = [i for i, p in enumerate(p_case) if p is not None]
     holm_p, family = exact.tarone_holm([p_case[i] or 0.0 for i in tested],
                                        [p_floor[i] or 0.0 for i in tested], alpha)
@@ -342,7 +357,7 @@ def compare_tallies(base: Mapping[CaseKey, CaseTally], cand: Mapping[CaseKey, Ca
                                     p_case[i], adjusted.get(i)))
     single = all(m == 1 and n == 1 for m, n in zip(ms, ns, strict=True))
     verdict = NO_SIGNIFICANT_CHANGE
-    res = exact.exact_stratified(xs, ms, ys, ns, alpha) if keys else None
+    res = exact.exact_stratified(xs, ms, ys, ns, alpha, mid_p=mid_p) if keys else None
     b_rate = c_rate = observed = None
     if res is not None:
         b_rate = sum(x / m for x, m in zip(xs, ms, strict=True)) / len(keys)
@@ -350,13 +365,17 @@ def compare_tallies(base: Mapping[CaseKey, CaseTally], cand: Mapping[CaseKey, Ca
         observed = c_rate - b_rate
         if res.p_value < alpha:
             verdict = REGRESSED if res.p_lower < res.p_upper else IMPROVED
-    min_p = power.design_min_p(ms, ns)
-    detect = power.min_detectable_cases(ms, ns, alpha)
+    min_p = power.design_min_p(ms, ns, mid_p=mid_p)
+    detect = power.min_detectable_cases(ms, ns, alpha, mid_p=mid_p)
+    if mid_p:
+        test, interval = (MCNEMAR if single else MIDP_CMH), MIDP_INTERVAL
+    else:
+        test, interval = (EXACT_MCNEMAR if single else EXACT_CMH), EXACT_INTERVAL
     return Comparison(
         baseline=baseline, candidate=candidate, cases=tuple(pairs), excluded=tuple(excluded),
         only_baseline=tuple(case_label(k) for k in sorted(base.keys() - cand.keys())),
         only_candidate=tuple(case_label(k) for k in sorted(cand.keys() - base.keys())),
-        test=MCNEMAR if single else EXACT_CMH, interval_method=EXACT_INTERVAL,
+        test=test, interval_method=interval,
         up=sum(1 for p in pairs if p.delta > 0), down=sum(1 for p in pairs if p.delta < 0),
         informative=len(tested), holm_family=family,
         p_value=None if res is None else res.p_value,
@@ -368,8 +387,10 @@ def compare_tallies(base: Mapping[CaseKey, CaseTally], cand: Mapping[CaseKey, Ca
         odds_ratio_low=None if res is None else res.odds_ratio_low,
         odds_ratio_high=None if res is None else res.odds_ratio_high,
         alpha=alpha, confidence=1.0 - alpha, verdict=verdict, thresholds=thresholds,
-        min_p=min_p, can_reach_significance=bool(keys) and min_p < alpha,
+        # min_p is a float product: 1 / C(6, 3) = 0.05 must not count as below 0.05
+        min_p=min_p, can_reach_significance=bool(keys) and min_p < alpha * (1 - 1e-12),
         min_p_given_totals=None if res is None else res.min_p_given_totals,
         min_detectable_cases=detect,
         min_detectable_difference=None if detect is None else -detect / len(keys),
-        samples_needed=power.samples_needed(xs, ms, ys, ns, alpha) if keys else None)
+        samples_needed=power.samples_needed(xs, ms, ys, ns, alpha) if keys else None,
+        tails="mid-p" if mid_p else "exact")

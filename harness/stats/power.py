@@ -12,29 +12,36 @@ import math
 from collections.abc import Sequence
 
 
-def design_min_p(m: Sequence[int], n: Sequence[int]) -> float:
+def design_min_p(m: Sequence[int], n: Sequence[int], *, mid_p: bool = True) -> float:
     """The smallest two-sided p-value a suite of this shape can ever give.
 
     Reached when every case went from all samples passing to all failing (or the reverse):
     in case i that outcome has conditional probability ``1 / C(m_i + n_i, m_i)``, the least of
-    any outcome. 5 cases x 1 sample: ``2 / 2**5 = 0.0625``.
+    any outcome; the two-sided p-value is twice its tail, which mid-p halves. 4 cases x 1
+    sample: ``2**-4 = 0.0625`` (mid-p), 5 x 1 with the classical exact test: ``2 / 2**5``.
     """
     log_q = sum(-_log_comb(a + b, a) for a, b in zip(m, n, strict=True))
-    return min(1.0, 2.0 * math.exp(log_q)) if log_q > -700 else 0.0
+    return min(1.0, _ends(mid_p) * math.exp(log_q)) if log_q > -700 else 0.0
 
 
-def min_detectable_cases(m: Sequence[int], n: Sequence[int], alpha: float) -> int | None:
+def _ends(mid_p: bool) -> float:
+    """Two-sided p of the most extreme outcome over its probability: 2 x its tail (halved)."""
+    return 1.0 if mid_p else 2.0
+
+
+def min_detectable_cases(m: Sequence[int], n: Sequence[int], alpha: float, *,
+                         mid_p: bool = True) -> int | None:
     """Fewest cases whose move from always passing to always failing would be significant.
 
     Every other case unchanged, the cases with the most samples first; None when even all of
     them would not be significant at ``alpha``.
     """
     gains = sorted((_log_comb(a + b, a) for a, b in zip(m, n, strict=True)), reverse=True)
-    need = math.log(2.0 / alpha)
+    need = math.log(_ends(mid_p) / alpha)
     total = 0.0
     for j, g in enumerate(gains, 1):
         total += g
-        if total > need:
+        if total > need + 1e-12:  # p < alpha strictly: 1 / C(6, 3) is not below 0.05
             return j
     return None
 
