@@ -99,6 +99,25 @@ def test_transcript_of_a_cassette_restores_stored_figures(capsys):
     assert raw.startswith(b"\x89PNG") and hashlib.sha256(raw).hexdigest() == image["sha256"]
 
 
+@pytest.mark.parametrize("case", ["chat-sum-first-50-primes",
+                                  "interactions-sum-first-50-primes-two-turns"])
+def test_transcript_of_a_conversation_has_every_turn(case, capsys):
+    # Chat turns resend the history; interactions turns chain by previous_interaction_id.
+    cassette = (Path(__file__).resolve().parents[1] / "cassettes" / "sim" / "gemini-docs"
+                / case / "sim-oracle" / "1.yaml")
+    assert main(["transcript", str(cassette)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    first, last = data["turns"]
+    assert first["outcomes"] == [] and last["outcomes"] == ["OUTCOME_OK"]
+    assert data["final_text"] == last["final_text"] and "5117" in data["final_text"]
+    assert len(data["steps"]) == first["steps"] + last["steps"]
+    assert data["usage"]["prompt_tokens"] == \
+        first["usage"]["prompt_tokens"] + last["usage"]["prompt_tokens"]
+    # A hand-picked exchange is that exchange alone.
+    assert main(["transcript", str(cassette), "--interaction", "0"]) == 0
+    assert not json.loads(capsys.readouterr().out).get("turns")
+
+
 def test_compare_json_prints_json_alone(tmp_path, capsys, monkeypatch):
     from harness.report.synthetic import synthetic_run
 

@@ -3,7 +3,8 @@
 A recording is a cassette (vcrpy, pydantic-ai's ``parsed_body`` variant, Ruby VCR) or a raw
 response body saved to a file. For a cassette this module picks the exchange (by default the
 last model call), refuses a non-2xx one, and gathers what the harness stored beside it: the
-record-time timing and the hops of an automatically continued interaction.
+record-time timing, the hops of an automatically continued interaction, and a conversation's
+earlier turns.
 :func:`transcript_from_path` (``harness transcript``) hands what :func:`read_recording` returns
 to :mod:`harness.transcript.parse`.
 """
@@ -34,6 +35,7 @@ class Exchange:
         headers: Response headers, names lower-cased, values joined with ``, ``.
         body: The response body: ``str``/``bytes`` as recorded, or an already-decoded JSON
             value (pydantic-ai's ``parsed_body``), or None when absent.
+        request_body: The request body as recorded (None when absent).
 
     """
 
@@ -43,6 +45,7 @@ class Exchange:
     status: int | None
     headers: dict[str, str]
     body: Any
+    request_body: Any = None
 
     @property
     def path(self) -> str:
@@ -76,6 +79,7 @@ class Recording:
         body: The response body: text, or the JSON a cassette stored it as.
         timing: Record-time ``latency_s``/``ttft_s`` the harness stored, when they apply.
         hops: The unary hops of an automatically continued interaction before ``body``.
+        earlier: The conversation's earlier turns, oldest first (:func:`earlier_turns`).
 
     """
 
@@ -83,6 +87,7 @@ class Recording:
     body: str | dict[str, Any] | list[Any]
     timing: dict[str, float | None]
     hops: list[dict[str, Any]]
+    earlier: tuple[Recording, ...] = ()
 
 
 def read_recording(path: Path, interaction: int | None = None) -> Recording:
@@ -114,7 +119,13 @@ def read_recording(path: Path, interaction: int | None = None) -> Recording:
                               f"{detail}")
     if interaction is not None:  # the stored timing is for the item's call, not a hand pick
         return Recording(where, body, {}, [])
-    return Recording(where, body, stored_timing(meta), continuation_hops(exchanges, chosen))
+    earlier = tuple(
+        Recording(f"{path} (interaction {e.index}: {e.method} {e.path})",
+                  _with_blobs(exchange_text_or_json(e, where=str(path)), path), {},
+                  continuation_hops(exchanges, e))
+        for e in earlier_turns(exchanges, chosen))
+    return Recording(where, body, stored_timing(meta), continuation_hops(exchanges, chosen),
+                     earlier)
 
 
 def _with_blobs(body: Any, path: Path) -> Any:
@@ -232,6 +243,55 @@ def continuation_hops(exchanges: list[Exchange], chosen: Exchange) -> list[dict[
     return hops
 
 
+def earlier_turns(exchanges: list[Exchange], chosen: Exchange) -> list[Exchange]:
+    """The model calls of the conversation's earlier turns, oldest first ([] for one turn).
+
+    A harness conversation is one cassette (DESIGN: one item, one cassette). A chat turn
+    resends the history, so the chosen request's ``contents`` counts the turns (one ``user``
+    entry each): the earlier turns are that many 2xx calls to the same method before it. An
+    interactions turn names the one before it by ``previous_interaction_id``; its own
+    continuation hops come with it (:func:`continuation_hops`).
+    """
+    calls = [e for e in exchanges[:chosen.index] if e.is_model_call and e.ok]
+    if chosen.is_interactions_call:
+        by_id: dict[str, Exchange] = {}
+        for ex in calls:
+            body = _response_json(ex)
+            if isinstance(body, dict) and isinstance(body.get("id"), str):
+                by_id[body["id"]] = ex
+        turns: list[Exchange] = []
+        current = _response_json(chosen)
+        while isinstance(current, dict) and current.get("previous_interaction_id") in by_id:
+            ex = by_id.pop(current["previous_interaction_id"])
+            turns.insert(0, ex)
+            current = _response_json(ex)
+        return turns
+    request = _request_json(chosen)
+    contents = request.get("contents") if isinstance(request, dict) else None
+    if not isinstance(contents, list):
+        return []
+    users = sum(1 for c in contents if isinstance(c, dict) and c.get("role", "user") == "user")
+    same = [e for e in calls if e.path == chosen.path]
+    return same[len(same) - (users - 1):] if 1 < users <= len(same) + 1 else []
+
+
+def _response_json(ex: Exchange) -> Any:
+    try:
+        return maybe_json(exchange_text_or_json(ex, where=""))
+    except TranscriptError:
+        return None
+
+
+def _request_json(ex: Exchange) -> Any:
+    body = ex.request_body
+    if isinstance(body, (bytes, str)):
+        try:
+            return maybe_json(to_text(body, where=""))
+        except TranscriptError:
+            return None
+    return body
+
+
 def read_bytes(path: Path) -> bytes:
     """Read a file, turning OS errors into :class:`TranscriptError`."""
     try:
@@ -248,7 +308,7 @@ def _exchange(index: int, item: Any) -> Exchange:
                for k, v in _dict(resp.get("headers")).items()}
     return Exchange(index=index, method=str(req.get("method", "")).upper(),
                     uri=str(req.get("uri", "")), status=code if isinstance(code, int) else None,
-                    headers=headers, body=_body(resp))
+                    headers=headers, body=_body(resp), request_body=_body(req))
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -279,16 +339,27 @@ def transcript_from_path(path: Path, interaction: int | None = None) -> Transcri
             counts from the end). Default: the last generateContent / streamGenerateContent /
             interactions POST with a 2xx status; automatic-continuation hops before it are
             merged as the SDK merges them, and the timing the harness stored is attached.
+            A conversation (chat history resent, or interactions chained by
+            ``previous_interaction_id``) gives every turn, as replay's transcript does.
 
     Raises:
         TranscriptError: unreadable file, no model call in the cassette, index out of range,
             a non-2xx exchange, or a body that is not a response.
 
     """
+    from harness.transcript.values import combine_turns
+
+    recording = read_recording(path, interaction)
+    if recording.earlier:
+        return combine_turns([*map(_parse, recording.earlier), _parse(recording)])
+    return _parse(recording)
+
+
+def _parse(recording: Recording) -> Transcript:
+    """One turn's transcript from its response (and its continuation hops)."""
     from harness.transcript.interactions import from_interaction_hops
     from harness.transcript.parse import from_json, parse_body
 
-    recording = read_recording(path, interaction)
     final = maybe_json(recording.body)
     if recording.hops and isinstance(final, dict):
         return from_interaction_hops([*recording.hops, final], **recording.timing)
