@@ -140,32 +140,31 @@ def test_vertex_records_and_replays(pytester: pytest.Pytester, sim: SimServer,
     assert sorted(_verdicts(rec).values()) == ["FAILED"] + ["PASSED"] * 4
 
 
+def _record_one_error(project: pytest.Pytester) -> str:
+    """Record one case, which must be a setup ERROR; its terminal output."""
+    result = project.runpytest_subprocess("evals", "--record-mode=rewrite", "-k", "primes and "
+                                          "not stream")
+    result.assert_outcomes(errors=1)
+    return result.stdout.str()
+
+
 def test_vertex_without_project_or_credentials_says_how(pytester: pytest.Pytester,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     project = _project(pytester, "")
     (project.path / "conftest.py").unlink()
     for var in ("GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION", "GOOGLE_API_KEY"):
         monkeypatch.delenv(var, raising=False)
-    result = project.runpytest_subprocess("evals", "--record-mode=rewrite", "-k", "primes and "
-                                          "not stream")
-    result.assert_outcomes(errors=1)
-    out = result.stdout.str()
+    out = _record_one_error(project)
     assert "--target vertex needs a project and a location" in out
     assert "[tool.harness.vertex]" in out and "Traceback" not in out
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "p")
     monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "l")
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(project.path / "missing.json"))
-    result = project.runpytest_subprocess("evals", "--record-mode=rewrite", "-k", "primes and "
-                                          "not stream")
-    result.assert_outcomes(errors=1)
-    out = result.stdout.str()
+    out = _record_one_error(project)
     assert "found no Application Default Credentials" in out
     assert "gcloud auth application-default login" in out and "Traceback" not in out
     project.makeconftest(EXPIRED_CONFTEST)
-    result = project.runpytest_subprocess("evals", "--record-mode=rewrite", "-k", "primes and "
-                                          "not stream")
-    result.assert_outcomes(errors=1)
-    out = result.stdout.str()
+    out = _record_one_error(project)
     assert "could not get an access token from Application Default Credentials (RefreshError: "\
         "Reauthentication is needed." in out
     assert "gcloud auth application-default login" in out and "Traceback" not in out

@@ -232,10 +232,7 @@ def continuation_hops(exchanges: list[Exchange], chosen: Exchange) -> list[dict[
     if not chosen.is_interactions_call:
         return hops
     for ex in reversed(exchanges[:chosen.index]):
-        try:
-            body = maybe_json(exchange_text_or_json(ex, where=""))
-        except TranscriptError:
-            break
+        body = _response_json(ex)
         if not (ex.is_interactions_call and isinstance(body, dict)
                 and body.get("status") == "requires_continuation"):
             break
