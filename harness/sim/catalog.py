@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ class SimCase:
         turns: The user turns of a multi-turn case (empty for single-turn cases).
         inputs: Input files of the case (given to the executor by their base names).
         turn_references: Each turn's own ``reference:`` (None where it has none).
+        hint: The case's ``sim:`` hints (``search``, ``calls``) as plain JSON values.
 
     """
 
@@ -38,6 +39,7 @@ class SimCase:
     turns: tuple[str, ...] = ()
     inputs: tuple[Path, ...] = ()
     turn_references: tuple[str | None, ...] = ()
+    hint: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_case(cls, case: Any) -> SimCase:
@@ -59,7 +61,8 @@ class SimCase:
         return cls(key=f"{case.suite}/{case.id}", prompt=prompt,
                    reference=getattr(case, "reference", None), turns=turns,
                    inputs=tuple(inputs),
-                   turn_references=tuple(getattr(t, "reference", None) for t in raw_turns))
+                   turn_references=tuple(getattr(t, "reference", None) for t in raw_turns),
+                   hint=dict(getattr(case, "sim", None) or {}))
 
     def is_early_turn(self, text: str) -> bool:
         """True when ``text`` is a turn of this case before its last one."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.checks.api import CheckCall
 from harness.paths import display_path
@@ -54,6 +55,7 @@ class Case:
         turns: The user turns of a multi-turn case (empty for a single-turn case); ``prompt``
             is then the last turn's.
         stream: ``api: chat``: every turn is sent with ``send_message_stream``.
+        sim: The ``sim:`` hints as plain JSON values (only the simulator reads them), or None.
 
     """
 
@@ -74,6 +76,7 @@ class Case:
     inputs: tuple[InputFile, ...] = ()
     turns: tuple[Turn, ...] = ()
     stream: bool = False
+    sim: dict[str, Any] | None = None
 
     @property
     def conversation(self) -> tuple[Turn, ...]:

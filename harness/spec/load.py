@@ -234,7 +234,8 @@ class _Builder:
             tags=tuple(dict.fromkeys([*(defaults.tags or []), *(spec.tags or [])])),
             skip=skip, samples=spec.samples or defaults.samples or 1, path=self.path,
             line=self.doc.line_of(base) or 0, description=spec.description,
-            reference=spec.reference, reference_line=reference_line if spec.reference else None)
+            reference=spec.reference, reference_line=reference_line if spec.reference else None,
+            sim=spec.sim.model_dump(exclude_none=True) if spec.sim is not None else None)
 
     def conversation_shape(self, raw: dict[str, Any], base: Path_, api: Any) -> None:
         """One of `prompt` and `turns`; turns only where the API keeps a conversation."""

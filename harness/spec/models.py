@@ -15,6 +15,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from harness.checks.numbers import integral
 
 Api = Literal["generate_content", "stream", "interactions", "chat"]
+Tool = Literal["google_search", "url_context"]
+TOOLS: tuple[str, ...] = get_args(Tool)
 APIS: tuple[str, ...] = get_args(Api)
 # Ids name committed cassette folders, cloned on every OS: no trailing '.', and none of the
 # names Windows reserves (CON, NUL, COM1, ... also with an extension). ECMA-262 syntax, so
@@ -59,6 +61,9 @@ class GenerationSettings(_Strict):
     max_output_tokens: Annotated[int, Field(ge=1), BeforeValidator(integral)] | None = Field(
         default=None, description="Output token limit.")
     thinking: ThinkingSettings | None = Field(default=None, description="Thinking settings.")
+    tools: list[Tool] | None = Field(default=None, description=(
+        "Built-in tools added beside code execution (which is always on): google_search, "
+        "url_context."))
 
 
 Tag = Annotated[str, Field(pattern=TAG_PATTERN,
@@ -101,6 +106,38 @@ class TurnSpec(_Strict):
 _Prompt = Annotated[str, Field(pattern=r"\S")]
 
 
+class SimSourceSpec(_Strict):
+    """One search result the simulator returns (shown under the ``sim-search`` source)."""
+
+    title: str = Field(pattern=r"\S", description="The page title.")
+    uri: str = Field(pattern=r"\S", description="The page address.")
+    text: str | None = Field(default=None, description="What the page says (the snippet).")
+
+
+class SimSearchSpec(_Strict):
+    """What a simulated Google Search finds."""
+
+    queries: list[_Prompt] | None = Field(default=None, description=(
+        "The queries the sim model issues (default: the prompt)."))
+    sources: list[SimSourceSpec] | None = Field(default=None, description="The results.")
+
+
+class SimCallSpec(_Strict):
+    """One function call a sim model makes."""
+
+    name: str = Field(pattern=r"\S", description="The function's name.")
+    args: dict[str, Any] | None = Field(default=None, description="Its arguments.")
+
+
+class SimHintSpec(_Strict):
+    """How sim models use the case's tools; only the simulator reads it, never the API."""
+
+    search: SimSearchSpec | None = Field(default=None, description=(
+        "With config.tools: [google_search]: what the search finds."))
+    calls: list[SimCallSpec] | None = Field(default=None, description=(
+        "With functions: the calls sim models make, in order, before running code."))
+
+
 class CaseSpec(_Strict):
     """One eval case."""
 
@@ -125,6 +162,9 @@ class CaseSpec(_Strict):
         "Files sent before the prompt (with `turns:`, before the first turn's)."))
     turns: list[_Prompt | TurnSpec] | None = Field(default=None, min_length=1, description=(
         "User turns of a conversation (api: chat or interactions), instead of `prompt`."))
+    sim: SimHintSpec | None = Field(default=None, description=(
+        "Hints for the bundled simulator (search results, function calls); the API never "
+        "sees them."))
 
 
 class FileSpec(_Strict):
