@@ -54,13 +54,13 @@ UNARY = resp([
     code("print(1/0)", ec={"id": "a1"}, thoughtSignature="c2ln"),
     {"codeExecutionResult": {"outcome": "OUTCOME_FAILED", "output": "ZeroDivisionError",
                              "id": "a1"}},
+    {"functionCall": {"name": "lookup", "args": {"q": "zero"}, "id": "f1"}},
     {"text": "Retrying."},
     code("print(55)"),
     result("OUTCOME_OK", "55\n"),
     {"inlineData": {"mimeType": "image/png", "data": PNG_B64}},
     {"text": "The sum is "},
     {"text": "**55**."},
-    {"functionCall": {"name": "ignored", "args": {}}},
 ], finishReason="STOP", modelVersion="gemini-2.5-flash",
     usageMetadata={"promptTokenCount": 21, "candidatesTokenCount": 57, "totalTokenCount": 512,
                    "toolUsePromptTokenCount": 180, "thoughtsTokenCount": 254})
@@ -70,8 +70,9 @@ UNARY = resp([
 
 def test_unary_response() -> None:
     t = from_generate_content([sdk(UNARY)], latency_s=1.5)
-    assert [s.type for s in t.steps] == ["thought", "code", "result", "text", "code", "result",
-                                         "image", "text"]
+    assert [s.type for s in t.steps] == ["thought", "code", "result", "call", "text", "code",
+                                         "result", "image", "text"]
+    assert (t.steps[3].name, t.steps[3].args, t.steps[3].id) == ("lookup", {"q": "zero"}, "f1")
     assert t.steps[0].text == "Let me think. Still thinking." and t.steps[0].thought
     assert t.steps[1].id == t.steps[2].id == "a1" and t.steps[1].language == "PYTHON"
     assert [(r.code, r.outcome, r.output) for r in t.code_runs] == [

@@ -94,7 +94,8 @@ def streams(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
 
 def expected_final(seq: list[dict[str, Any]]) -> str:
     last = max((i for i, p in enumerate(seq)
-                if "executableCode" in p or "codeExecutionResult" in p), default=-1)
+                if "executableCode" in p or "codeExecutionResult" in p or "functionCall" in p),
+               default=-1)
     return "".join(p["text"] for p in seq[last + 1:] if "text" in p and not p.get("thought"))
 
 

@@ -6,13 +6,14 @@ They live in three modules by subject:
   ``code_contains``, ``code_not_contains``;
 * ``text``: ``output_contains``, ``output_regex``, ``output_number``, ``answer_contains``,
   ``answer_regex``, ``answer_number`` (numbers are read by :mod:`harness.checks.numbers`);
-* ``response``: ``finish_reason``, ``max_tokens``, ``min_images``.
+* ``response``: ``finish_reason``, ``max_tokens``, ``min_images``;
+* ``functions``: ``called``, ``not_called``, ``max_function_calls``.
 """
 
 from __future__ import annotations
 
-from harness.checks import outcomes, response, text
+from harness.checks import functions, outcomes, response, text
 
-BUILTIN_MODULES = (outcomes, response, text)
+BUILTIN_MODULES = (outcomes, response, text, functions)
 
 __all__ = ["BUILTIN_MODULES"]

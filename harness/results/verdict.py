@@ -54,6 +54,9 @@ def render_failure(info: ItemInfo, results: Sequence[CheckResult], transcript: T
         outcomes = ", ".join(str(o) for o in turn.outcomes) or "no code ran"
         lines.append(f"{head}code runs: {turn.attempts} ({outcomes}); "
                      f"finish reason: {turn.finish_reason}")
+        if turn.function_calls:
+            shown = "; ".join(str(c) for c in turn.function_calls)
+            lines.append(f"{' ' * len(head)}function calls: {_indent(shown)}")
         answer = turn.final_text.strip()
         if len(answer) > _ANSWER_SHOWN:
             answer = answer[:_ANSWER_SHOWN] + f"... [{len(answer) - _ANSWER_SHOWN} more chars]"

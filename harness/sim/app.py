@@ -122,7 +122,8 @@ async def _prepare(request: Request, call: Call) -> Prepared | Response:
     if fault == "latency":
         await anyio.sleep(state.faults.latency_s)
     script = await state.writer.script(Ask(call.model, case, sample, call.parsed.text,
-                                           call.parsed.files))
+                                           call.parsed.files, call.parsed.functions,
+                                           call.parsed.function_results))
     runs = sum(1 for s in script.steps if isinstance(s, Code))
     meta = wire.Meta(
         model=call.model, vertex=call.vertex,
@@ -209,6 +210,10 @@ async def create_interaction(request: Request) -> Response:
             return api_error(404, "NOT_FOUND", f"Interaction {previous_id!r} was not found "
                              "(the simulator keeps interactions in memory while it runs).")
         parsed.prompt_tokens += int(previous.get("usage", {}).get("total_tokens", 0))
+        asked = state.interaction_asks.get(str(previous_id))
+        if asked is not None and not parsed.texts:  # function results continue the turn
+            parsed.texts = list(asked[0])
+            parsed.function_results += asked[1]
     streaming = body.get("stream") is True
     prep = await _prepare(request, Call("interactions-stream" if streaming else "interactions",
                                         model, parsed, body, vertex))
@@ -217,6 +222,7 @@ async def create_interaction(request: Request) -> Response:
     resource = wire.interaction(prep.script, prep.meta, prep.usage,
                                 str(previous_id) if previous_id is not None else None)
     state.interactions[resource["id"]] = resource
+    state.interaction_asks[resource["id"]] = (parsed.texts, parsed.function_results)
     if not streaming:
         return unary(wire.dumps(resource, pretty=True), prep.fault, prep.headers)
     return _event_stream(resource, prep.fault, prep.headers)

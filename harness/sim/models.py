@@ -27,6 +27,7 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.sandbox.api import ExecResult, Outcome
 from harness.sim import det
@@ -92,7 +93,16 @@ class Picture:
     data: bytes = field(repr=False)
 
 
-Step = Text | Code | Result | Picture
+@dataclass(frozen=True)
+class Call:
+    """A function call the model makes (the harness answers it in the next request)."""
+
+    name: str
+    args: Mapping[str, Any]
+    id: str
+
+
+Step = Text | Code | Result | Picture | Call
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,8 @@ class Ask:
         sample: The sample number (1-based).
         text: The user's latest message.
         files: Files sent with the request (name -> bytes), added to the case's inputs.
+        functions: Functions the request declares.
+        function_results: Function results sent back so far in this turn.
 
     """
 
@@ -127,6 +139,8 @@ class Ask:
     sample: int
     text: str
     files: Mapping[str, bytes] = field(default_factory=dict)
+    functions: frozenset[str] = frozenset()
+    function_results: int = 0
 
 
 def is_sim_model(model: str) -> bool:
@@ -170,6 +184,9 @@ class ScriptWriter:
             return plain(EARLY_TURN)  # "I have a math question for you." needs no code
         if not reference:
             return plain(NO_REFERENCE)
+        call = next_call(ask, case)
+        if call is not None:
+            return call
         files = {**ask.files, **case.input_files()}
         key = (case.key, reference, ask.model, ask.sample,
                det.digest(*sorted((n, det.digest(b)) for n, b in files.items())))
@@ -222,6 +239,27 @@ class ScriptWriter:
         final = wrong_answer(res) if behaviour == "wrong" else answer(res)
         return Script(behaviour, (intro, Code(reference, ids[0]), _result(res, ids[0]),
                                   *_pictures(res), Text(final)))
+
+
+CALL_INTRO = "I'll look that up first."
+
+
+def next_call(ask: Ask, case: SimCase) -> Script | None:
+    """The next function call of the case's ``sim.calls`` hint, or None when all are answered.
+
+    Sim models make the hinted calls one per reply, in order, when the request declares
+    functions; each later request carries one more answer, and after the last one the
+    model goes on as it would without functions.
+    """
+    calls = case.hint.get("calls") or []
+    if not ask.functions or ask.function_results >= len(calls):
+        return None
+    wanted = calls[ask.function_results]
+    call = Call(str(wanted.get("name")), dict(wanted.get("args") or {}),
+                "call_" + det.short_id("call", case.key, ask.model, ask.sample,
+                                        ask.function_results))
+    steps: tuple[Step, ...] = (Text(CALL_INTRO), call) if ask.function_results == 0 else (call,)
+    return Script("call", steps)
 
 
 def _result(res: ExecResult, code_id: str) -> Result:

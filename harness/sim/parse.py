@@ -33,6 +33,9 @@ class Parsed:
         files: Input files by name (inline data and uploaded files).
         prompt_tokens: Estimated prompt tokens of the whole request.
         thinking: The request turned thinking on (a non-zero budget, or thought summaries).
+        functions: Names of the functions the request declares.
+        function_results: Function results sent since the latest user text (the hops of
+            this turn's function-calling loop so far).
 
     """
 
@@ -40,6 +43,8 @@ class Parsed:
     files: dict[str, bytes] = field(default_factory=dict)
     prompt_tokens: int = 0
     thinking: bool = False
+    functions: frozenset[str] = frozenset()
+    function_results: int = 0
 
     @property
     def text(self) -> str:
@@ -104,6 +109,10 @@ def generate_request(body: Any, files: FileLookup) -> Parsed:
         budget = _get(thinking, "thinkingBudget", "thinking_budget")
         parsed.thinking = bool(_get(thinking, "includeThoughts", "include_thoughts")) or (
             isinstance(budget, int) and budget != 0)
+    parsed.functions = frozenset(
+        str(d.get("name")) for tool in body.get("tools") or [] if isinstance(tool, dict)
+        for d in _get(tool, "functionDeclarations", "function_declarations") or []
+        if isinstance(d, dict))
     system = body.get("systemInstruction") or body.get("system_instruction")
     all_contents = [*contents, system] if isinstance(system, dict) else contents
     latest: list[str] = []
@@ -119,6 +128,8 @@ def generate_request(body: Any, files: FileLookup) -> Parsed:
                 parsed.prompt_tokens += tokens(part["text"])
                 if not part.get("thought"):
                     texts.append(part["text"])
+            if is_user and _get(part, "functionResponse", "function_response") is not None:
+                parsed.function_results += 1
             inline = _get(part, "inlineData", "inline_data")
             uri = _get(_get(part, "fileData", "file_data") or {}, "fileUri", "file_uri")
             if isinstance(inline, dict):
@@ -134,8 +145,9 @@ def generate_request(body: Any, files: FileLookup) -> Parsed:
                                      "permission to access it.")
                 name = _file_name(found.mime_type, len(parsed.files), found.display_name)
                 parsed.files[name] = found.data
-        if is_user:
+        if is_user and texts:  # a turn of function results only answers the model's calls
             latest = texts
+            parsed.function_results = 0
     _add_text(parsed, latest)
     return parsed
 
@@ -178,6 +190,11 @@ def interaction_request(body: Any, files: FileLookup) -> Parsed:
     if isinstance(generation, dict):
         parsed.thinking = bool(generation.get("thinking_summaries")
                                or generation.get("thinking_level"))
+    parsed.functions = frozenset(str(t.get("name")) for t in body.get("tools") or []
+                                 if isinstance(t, dict) and t.get("type") == "function")
+    items = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    parsed.function_results = sum(1 for i in items
+                                  if isinstance(i, dict) and i.get("type") == "function_result")
     system = body.get("system_instruction")
     if isinstance(system, str):
         parsed.prompt_tokens += tokens(system)

@@ -41,6 +41,9 @@ class SimState:
         faults: The fault configuration.
         writer: Writes and caches the sim models' scripts.
         interactions: Interaction resources by id (for get and ``previous_interaction_id``).
+        interaction_asks: What each interaction was asked, as (the user's texts, function
+            results so far): a request that only sends function results continues its
+            predecessor's turn.
         uploads: Resumable uploads in progress, by upload id.
         files: Uploaded files by id (the part after ``files/``).
         attempts: How often each model-call request was seen (drives fault decisions).
@@ -52,6 +55,7 @@ class SimState:
         self.faults = faults or NO_FAULTS
         self.writer = ScriptWriter(runner)
         self.interactions: dict[str, dict[str, Any]] = {}
+        self.interaction_asks: dict[str, tuple[list[str], int]] = {}
         self.uploads: dict[str, PendingUpload] = {}
         self.files: dict[str, StoredFile] = {}
         self.attempts: Counter[tuple[object, ...]] = Counter()

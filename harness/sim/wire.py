@@ -21,7 +21,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from harness.sim.models import MODEL_VERSION_SUFFIX, Code, Picture, Result, Script, Text
+from harness.sim.models import (
+    MODEL_VERSION_SUFFIX,
+    Call,
+    Code,
+    Result,
+    Script,
+    Step,
+    Text,
+)
 
 IMAGE_TOKENS = 258
 SPLIT_TEXT_OVER = 60  # stream texts longer than this in two chunks, as the API does
@@ -63,6 +71,8 @@ def usage(script: Script, prompt_tokens: int, *, thinking: bool = False) -> Usag
             tool_use += tokens(step.code)
         elif isinstance(step, Result):
             tool_use += tokens(step.output)
+        elif isinstance(step, Call):
+            candidates += tokens(json.dumps(dict(step.args)) + step.name)
         else:
             tool_use += IMAGE_TOKENS
     thoughts = THOUGHT_TOKENS_PER_STEP * len(script.steps) if thinking else 0
@@ -112,7 +122,9 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _part(step: Text | Code | Result | Picture) -> dict[str, Any]:
+def _part(step: Step) -> dict[str, Any]:
+    if isinstance(step, Call):
+        return {"functionCall": {"name": step.name, "args": dict(step.args), "id": step.id}}
     if isinstance(step, Text):
         return {"text": step.text}
     if isinstance(step, Code):
@@ -208,6 +220,9 @@ def interaction_steps(script: Script) -> list[dict[str, Any]]:
         elif isinstance(step, Result):
             steps.append({"type": "code_execution_result", "call_id": step.id,
                           "result": step.output, "is_error": step.outcome != "OUTCOME_OK"})
+        elif isinstance(step, Call):
+            steps.append({"type": "function_call", "id": step.id, "name": step.name,
+                          "arguments": dict(step.args)})
         else:
             item = ({"type": "text", "text": step.text} if isinstance(step, Text) else
                     {"type": "image", "mime_type": step.mime_type, "data": _b64(step.data)})
@@ -221,8 +236,10 @@ def interaction_steps(script: Script) -> list[dict[str, Any]]:
 def interaction(script: Script, meta: Meta, u: Usage,
                 previous_id: str | None) -> dict[str, Any]:
     """The ``Interaction`` resource returned by create and get."""
+    waiting = bool(script.steps) and isinstance(script.steps[-1], Call)
     out: dict[str, Any] = {"id": meta.response_id, "object": "interaction",
-                           "status": "completed", "model": meta.model,
+                           "status": "requires_action" if waiting else "completed",
+                           "model": meta.model,
                            "created": meta.created, "updated": meta.updated}
     if previous_id:
         out["previous_interaction_id"] = previous_id
@@ -238,6 +255,8 @@ def _step_events(index: int, step: dict[str, Any]) -> list[dict[str, Any]]:
     if kind == "code_execution_call":
         shell = {"type": kind, "id": step["id"], "arguments": {"language": "python"}}
         deltas = [{"type": kind, "arguments": dict(step["arguments"])}]
+    elif kind == "function_call":
+        shell, deltas = dict(step), []
     elif kind == "code_execution_result":
         shell = {"type": kind, "call_id": step["call_id"], "result": ""}
         deltas = [{"type": kind, "result": step["result"], "is_error": step["is_error"]}]

@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.checks.api import CheckCall
 from harness.paths import display_path
+from harness.spec.functions import DEFAULT_MAX_CALLS, FunctionDecl
 from harness.spec.inputs import InputFile
 from harness.spec.models import GenerationSettings
 
@@ -55,6 +56,8 @@ class Case:
         turns: The user turns of a multi-turn case (empty for a single-turn case); ``prompt``
             is then the last turn's.
         stream: ``api: chat``: every turn is sent with ``send_message_stream``.
+        functions: Declared functions the model may call, with canned results.
+        max_function_calls: The most function calls the harness answers before it stops.
         sim: The ``sim:`` hints as plain JSON values (only the simulator reads them), or None.
 
     """
@@ -76,6 +79,8 @@ class Case:
     inputs: tuple[InputFile, ...] = ()
     turns: tuple[Turn, ...] = ()
     stream: bool = False
+    functions: tuple[FunctionDecl, ...] = ()
+    max_function_calls: int = DEFAULT_MAX_CALLS
     sim: dict[str, Any] | None = None
 
     @property

@@ -106,6 +106,29 @@ class TurnSpec(_Strict):
 _Prompt = Annotated[str, Field(pattern=r"\S")]
 
 
+_FUNCTION_NAME = r"^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$"  # what the API accepts as a name
+
+
+class CannedResultSpec(_Strict):
+    """One canned result of a function, for the calls whose arguments match ``when``."""
+
+    when: dict[str, Any] | None = Field(default=None, description=(
+        "Arguments the call must have (partial match: other arguments may differ); "
+        "omit for the fallback result."))
+    returns: Any = Field(description="What the function returns (a JSON value).")
+
+
+class FunctionSpec(_Strict):
+    """A function the model may call; the harness answers with a canned result."""
+
+    description: str | None = Field(default=None, description="What it does (the model reads it).")
+    parameters: dict[str, Any] | None = Field(default=None, description=(
+        "JSON Schema of its arguments (an object schema); calls are validated against it."))
+    returns: Any = Field(description=(
+        "The canned result: a JSON value, or a list of `{when: {args...}, returns: ...}` "
+        "(the first entry whose `when` matches the call's arguments)."))
+
+
 class SimSourceSpec(_Strict):
     """One search result the simulator returns (shown under the ``sim-search`` source)."""
 
@@ -162,6 +185,14 @@ class CaseSpec(_Strict):
         "Files sent before the prompt (with `turns:`, before the first turn's)."))
     turns: list[_Prompt | TurnSpec] | None = Field(default=None, min_length=1, description=(
         "User turns of a conversation (api: chat or interactions), instead of `prompt`."))
+    functions: dict[Annotated[str, Field(pattern=_FUNCTION_NAME)], FunctionSpec] | None = Field(
+        default=None, description=(
+            "Functions the model may call beside code execution, by name, with canned "
+            "results; the harness answers every call."))
+    max_function_calls: Annotated[int, Field(ge=1, le=100), BeforeValidator(integral)] | None = (
+        Field(default=None, description=(
+            "With functions: the most calls the harness answers (default 10); a model that "
+            "calls more is stopped and fails.")))
     sim: SimHintSpec | None = Field(default=None, description=(
         "Hints for the bundled simulator (search results, function calls); the API never "
         "sees them."))

@@ -83,6 +83,10 @@ def _part_step(part: types.Part) -> Step | None:
         # missing output is the empty string (seen in a real Gemini 3 response).
         return Step("result", outcome=enum_str(res.outcome) or "OUTCOME_UNSPECIFIED",
                     output=res.output or "", thought=thought, id=res.id)
+    call = part.function_call
+    if call is not None:
+        return Step("call", name=call.name or "", args=dict(call.args or {}), id=call.id,
+                    thought=thought)
     blob = part.inline_data
     if blob is not None and (blob.mime_type or "").startswith("image/"):
         return Step("image", mime_type=blob.mime_type, data=blob.data or b"", thought=thought)

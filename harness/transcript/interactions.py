@@ -135,11 +135,14 @@ def _interaction_transcript(steps: Sequence[Any], usages: list[Any], status: str
             out.append(Step("result", outcome="OUTCOME_FAILED" if st.is_error else "OUTCOME_OK",
                             output=result, id=as_str(st.call_id)))
             out.extend(media)
+        elif isinstance(st, gi.FunctionCallStep):
+            out.append(Step("call", name=as_str(st.name) or "", id=as_str(st.id),
+                            args=dict(st.arguments) if isinstance(st.arguments, dict) else {}))
         elif isinstance(st, gi.ModelOutputStep):
             out.extend(_content_steps(st.content, errors))
             if st.error is not None:
                 errors.append(error_text(st.error) or "model output error")
-    if status is not None and status != "completed":
+    if status is not None and status not in ("completed", "requires_action"):
         errors.insert(0, f"interaction status is {status!r}, not 'completed'")
     return build_transcript(merge_adjacent_text(out), usage=last_usage(usages, INTERACTION_USAGE),
                             model_version=model, finish_reason=status, latency_s=latency_s,

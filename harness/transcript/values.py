@@ -11,8 +11,9 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-StepType = Literal["text", "thought", "code", "result", "image"]
+StepType = Literal["text", "thought", "code", "result", "image", "call", "call_result"]
 
+_TOOL_STEPS = frozenset({"code", "result", "call", "call_result"})
 OUTCOMES = ("OUTCOME_OK", "OUTCOME_FAILED", "OUTCOME_DEADLINE_EXCEEDED", "OUTCOME_UNSPECIFIED")
 
 
@@ -21,7 +22,8 @@ class Step:
     """One ordered element of what the model produced.
 
     Attributes:
-        type: ``text`` | ``thought`` | ``code`` | ``result`` | ``image``.
+        type: ``text`` | ``thought`` | ``code`` | ``result`` | ``image``, or a function
+            ``call`` and the harness's ``call_result`` answer to it.
         text: The text of a text or thought step.
         code: The source of a code step.
         language: The language of a code step (``PYTHON``), when given.
@@ -31,6 +33,9 @@ class Step:
         data: The raw bytes of an image step.
         thought: True when the API flagged the part as thought.
         id: The part's id (code/result ids pair a result with its call), when given.
+        name: The function of a call or call_result step.
+        args: The arguments of a call step.
+        response: The value a call_result step sent back.
 
     """
 
@@ -44,6 +49,9 @@ class Step:
     data: bytes | None = field(default=None, repr=False)
     thought: bool = False
     id: str | None = None
+    name: str | None = None
+    args: dict[str, Any] | None = None
+    response: Any = None
 
     @property
     def sha256(self) -> str | None:
@@ -62,6 +70,10 @@ class Step:
         elif self.type == "image":
             out.update(mime_type=self.mime_type, sha256=self.sha256,
                        data=base64.b64encode(self.data or b"").decode("ascii"))
+        elif self.type == "call":
+            out.update(name=self.name, args=self.args)
+        elif self.type == "call_result":
+            out.update(name=self.name, response=self.response)
         if self.type != "thought":
             out["thought"] = self.thought
         if self.id is not None:
@@ -77,6 +89,7 @@ class Step:
             outcome=d.get("outcome"), output=d.get("output"), mime_type=d.get("mime_type"),
             data=base64.b64decode(data) if isinstance(data, str) else None,
             thought=bool(d.get("thought", d["type"] == "thought")), id=d.get("id"),
+            name=d.get("name"), args=d.get("args"), response=d.get("response"),
         )
 
 
@@ -101,6 +114,41 @@ class CodeRun:
         """JSON form ``{code, outcome, output, thought}``."""
         return {"code": self.code, "outcome": self.outcome, "output": self.output,
                 "thought": self.thought}
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    """One function call the model made, as the harness judged and answered it.
+
+    Attributes:
+        name: The function it called.
+        args: Its arguments.
+        problem: Why the call was the model's mistake (an undeclared function, arguments
+            that fail the declared schema, no canned result for them), or None.
+        answered: False when the harness stopped the call loop instead of answering it.
+        turn: The 1-based turn it was made in.
+    """
+
+    name: str
+    args: dict[str, Any]
+    problem: str | None = None
+    answered: bool = True
+    turn: int = 1
+
+    @property
+    def valid(self) -> bool:
+        """A call to a declared function with arguments its schema accepts."""
+        return self.problem is None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form ``{name, args, problem, answered, turn}``."""
+        return {"name": self.name, "args": self.args, "problem": self.problem,
+                "answered": self.answered, "turn": self.turn}
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
+        note = f" ({self.problem})" if self.problem else ""
+        return f"{self.name}({args}){note}" + ("" if self.answered else " [not answered]")
 
 
 @dataclass(frozen=True)
@@ -142,6 +190,8 @@ class Transcript:
         turns: For a conversation, each turn's own transcript in order (this one then holds
             every turn's steps and runs, the last turn's answer, and usage summed over the
             turns); empty for a single call.
+        function_calls: Every function call the model made, as the harness answered it.
+        function_loop_stopped: The harness stopped answering calls (``max_function_calls``).
 
     """
 
@@ -155,6 +205,8 @@ class Transcript:
     ttft_s: float | None = None
     error: str | None = None
     turns: tuple[Transcript, ...] = ()
+    function_calls: tuple[FunctionCall, ...] = ()
+    function_loop_stopped: bool = False
 
     def judged(self, turn: int) -> Transcript:
         """The transcript checks of ``turn`` (0-based) see: that turn's, or this one."""
@@ -185,6 +237,9 @@ class Transcript:
             "steps": [s.to_json() for s in self.steps],
             "usage": self.usage.to_json(),
         }
+        if self.function_calls:  # only cases with functions: other records keep their shape
+            out["function_calls"] = [c.to_json() for c in self.function_calls]
+            out["function_loop_stopped"] = self.function_loop_stopped
         if self.turns:  # the per-turn breakdown; the steps above are every turn's, in order
             out["turns"] = [{"steps": len(t.steps), "attempts": t.attempts,
                              "outcomes": t.outcomes, "final_text": t.final_text,
@@ -207,15 +262,45 @@ def combine_turns(turns: list[Transcript]) -> Transcript:
         known = [v for v in values if v is not None]
         return sum(known) if known else None
 
-    usage = Usage(**{k: total([getattr(t.usage, k) for t in turns])
-                     for k in Usage().to_json()})
+    usage = sum_usage([t.usage for t in turns])
     errors = [f"turn {i}: {t.error}" for i, t in enumerate(turns, 1) if t.error]
     return Transcript(
         steps=tuple(s for t in turns for s in t.steps),
         code_runs=tuple(r for t in turns for r in t.code_runs), final_text=last.final_text,
         usage=usage, model_version=last.model_version, finish_reason=last.finish_reason,
         latency_s=total([t.latency_s for t in turns]), ttft_s=turns[0].ttft_s,
-        error="; ".join(errors) or None, turns=tuple(turns))
+        error="; ".join(errors) or None, turns=tuple(turns),
+        function_calls=tuple(c for t in turns for c in t.function_calls),
+        function_loop_stopped=any(t.function_loop_stopped for t in turns))
+
+
+def sum_usage(usages: list[Usage]) -> Usage:
+    """Usage fields summed over the calls that report them (None where none does)."""
+    def total(values: list[int | None]) -> int | None:
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    return Usage(**{k: total([getattr(u, k) for u in usages]) for k in Usage().to_json()})
+
+
+def combine_hops(hops: list[Transcript], answers: list[list[Step]]) -> Transcript:
+    """One turn's transcript from the calls of its function-calling loop.
+
+    Args:
+        hops: Each call's transcript in order (the model's reply up to its function calls).
+        answers: After each hop, the ``call_result`` steps the harness sent back (the last
+            hop's list is empty unless the loop was stopped).
+    """
+    if len(hops) == 1 and not answers[0]:
+        return hops[0]
+    steps = [s for hop, sent in zip(hops, answers, strict=True) for s in (*hop.steps, *sent)]
+    last = hops[-1]
+    latencies = [h.latency_s for h in hops if h.latency_s is not None]
+    errors = [f"call {i}: {h.error}" for i, h in enumerate(hops, 1) if h.error]
+    return build_transcript(steps, usage=sum_usage([h.usage for h in hops]),
+                            model_version=last.model_version, finish_reason=last.finish_reason,
+                            latency_s=sum(latencies) if latencies else None,
+                            ttft_s=hops[0].ttft_s, error="; ".join(errors) or None)
 
 
 def derive_code_runs(steps: tuple[Step, ...] | list[Step]) -> tuple[CodeRun, ...]:
@@ -247,8 +332,8 @@ def derive_code_runs(steps: tuple[Step, ...] | list[Step]) -> tuple[CodeRun, ...
 
 
 def derive_final_text(steps: tuple[Step, ...] | list[Step]) -> str:
-    """Non-thought text after the last code/result step; all non-thought text if none ran."""
-    last_exec = max((i for i, s in enumerate(steps) if s.type in ("code", "result")), default=-1)
+    """Non-thought text after the last code, result or function step; all of it if none ran."""
+    last_exec = max((i for i, s in enumerate(steps) if s.type in _TOOL_STEPS), default=-1)
     return "".join(s.text or "" for s in steps[last_exec + 1:]
                    if s.type == "text" and not s.thought)
 

@@ -32,7 +32,9 @@ class Chat:
         Raises:
             IncompleteResponse: a streamed turn ended without a finish reason.
         """
+        from harness.calls.functions import FunctionLoop
         from harness.calls.surfaces.contents import user_parts
+        from harness.calls.surfaces.generate import response_parts
         from harness.transcript.generate import from_generate_content
         from harness.transcript.values import combine_turns
 
@@ -42,19 +44,25 @@ class Chat:
         chat = client.chats.create(model=model, config=config)
         turns: list[Transcript] = []
         elapsed, first_chunk = 0.0, None
-        for turn in case.conversation:
-            message = user_parts(client, case, turn)
-            start = time.perf_counter()
-            if case.stream:
-                result, timing = read_stream(chat.send_message_stream(message), start,
-                                             "a streamed chat turn")
-                if first_chunk is None and timing.ttft_s is not None:
-                    first_chunk = elapsed + timing.ttft_s
-                took = timing.latency_s
-            else:
-                response = chat.send_message(message)
-                took = time.perf_counter() - start
-                result = from_generate_content([response], latency_s=took)
-            elapsed += took
-            turns.append(result)
+        for number, turn in enumerate(case.conversation, start=1):
+            loop = FunctionLoop(case, number)
+            message: Any = user_parts(client, case, turn)
+            while True:  # one send per hop: the chat keeps the calls and answers in history
+                start = time.perf_counter()
+                if case.stream:
+                    hop, timing = read_stream(chat.send_message_stream(message), start,
+                                              "a streamed chat turn")
+                    if first_chunk is None and timing.ttft_s is not None:
+                        first_chunk = elapsed + timing.ttft_s
+                    took = timing.latency_s
+                else:
+                    response = chat.send_message(message)
+                    took = time.perf_counter() - start
+                    hop = from_generate_content([response], latency_s=took)
+                elapsed += took
+                answers = loop.answers(hop)
+                if not answers:
+                    break
+                message = response_parts(answers)
+            turns.append(loop.transcript())
         return combine_turns(turns), Timing(elapsed, first_chunk)

@@ -30,7 +30,12 @@ def interaction_kwargs(case: Case) -> dict[str, Any]:
                              "api: generate_content")
         if cfg.thinking.include_thoughts:
             generation["thinking_summaries"] = "auto"
-    kwargs: dict[str, Any] = {"tools": [{"type": "code_execution"}]}
+    tools: list[dict[str, Any]] = [{"type": "code_execution"}]
+    tools.extend({"type": "function", "name": f.name,
+                  **({"description": f.description} if f.description else {}),
+                  **({"parameters": dict(f.parameters)} if f.parameters else {})}
+                 for f in case.functions)
+    kwargs: dict[str, Any] = {"tools": tools}
     if generation:
         kwargs["generation_config"] = generation
     if cfg.system_instruction is not None:
@@ -50,6 +55,7 @@ class Interactions:
         Turn *n* after the first names turn *n-1*'s interaction in
         ``previous_interaction_id``, so the API keeps the conversation (as the docs show).
         """
+        from harness.calls.functions import FunctionLoop
         from harness.calls.surfaces.contents import interaction_input
         from harness.transcript.interactions import from_interaction
         from harness.transcript.values import combine_turns
@@ -58,18 +64,27 @@ class Interactions:
         turns: list[Transcript] = []
         previous: str | None = None
         elapsed = 0.0
-        for turn in case.conversation:
-            data = interaction_input(client, case, turn)
-            start = time.perf_counter()
-            chained = {"previous_interaction_id": previous} if previous else {}
-            interaction = client.interactions.create(model=model, input=data,
-                                                     extra_headers=headers, **chained, **kwargs)
-            took = time.perf_counter() - start
-            elapsed += took
-            turns.append(from_interaction(interaction, latency_s=took))
-            previous = getattr(interaction, "id", None)
-            if previous is None and turn is not case.conversation[-1]:
-                raise SetupError(f"{case.location()}: case {case.id!r}: the interaction of "
-                                 "a turn came back without an id, so the next turn cannot "
-                                 "continue it")
+        for number, turn in enumerate(case.conversation, start=1):
+            loop = FunctionLoop(case, number)
+            data: Any = interaction_input(client, case, turn)
+            while True:  # one interaction per hop, each continuing the one before
+                start = time.perf_counter()
+                chained = {"previous_interaction_id": previous} if previous else {}
+                interaction = client.interactions.create(model=model, input=data,
+                                                         extra_headers=headers, **chained,
+                                                         **kwargs)
+                took = time.perf_counter() - start
+                elapsed += took
+                answers = loop.answers(from_interaction(interaction, latency_s=took))
+                previous = getattr(interaction, "id", None)
+                more = bool(answers) or turn is not case.conversation[-1]
+                if previous is None and more:
+                    raise SetupError(f"{case.location()}: case {case.id!r}: an interaction "
+                                     "came back without an id, so the conversation cannot "
+                                     "continue it")
+                if not answers:
+                    break
+                data = [{"type": "function_result", "call_id": a.call.id or "",
+                         "name": a.call.name, "result": a.response} for a in answers]
+            turns.append(loop.transcript())
         return combine_turns(turns), Timing(elapsed, None)

@@ -27,24 +27,44 @@ class Stream:
         Raises:
             IncompleteResponse: the stream ended without a chunk carrying a finish reason.
         """
+        from harness.calls.functions import FunctionLoop
         from harness.calls.surfaces.contents import user_parts
+        from harness.calls.surfaces.generate import continue_contents, model_content
 
         contents = user_parts(client, case, case.conversation[0])
-        start = time.perf_counter()
-        return read_stream(client.models.generate_content_stream(
-            model=model, contents=contents, config=generate_config(case, headers)), start,
-            "the stream")
+        config = generate_config(case, headers)
+        loop = FunctionLoop(case)
+        elapsed, first_chunk = 0.0, None
+        while True:
+            start = time.perf_counter()
+            read: list[Any] = []
+            hop, timing = read_stream(client.models.generate_content_stream(
+                model=model, contents=contents, config=config), start, "the stream", read)
+            if first_chunk is None:
+                first_chunk = timing.ttft_s
+            elapsed += timing.latency_s
+            answers = loop.answers(hop)
+            if not answers:
+                return loop.transcript(), Timing(elapsed, first_chunk)
+            contents = continue_contents(contents, model_content(read), answers)
 
 
-def read_stream(chunks: Iterable[Any], start: float, what: str) -> tuple[Transcript, Timing]:
+def read_stream(chunks: Iterable[Any], start: float, what: str,
+                read: list[Any] | None = None) -> tuple[Transcript, Timing]:
     """Read a generateContent stream begun at ``start`` (``time.perf_counter()``) to its end.
+
+    Args:
+        chunks: The stream.
+        start: When the call began.
+        what: Names the stream in messages.
+        read: Receives every chunk read, when given (to send the model's turn back).
 
     Raises:
         IncompleteResponse: it ended without a chunk carrying a finish reason.
     """
     from harness.transcript.generate import from_generate_content
 
-    read: list[Any] = []
+    read = [] if read is None else read
     ttft = None
     for chunk in chunks:
         if ttft is None:
