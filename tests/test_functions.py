@@ -164,3 +164,16 @@ def test_partial_argument_matching() -> None:
     assert not args_match({"a": 1}, {"a": True})
     assert not args_match({"a": 1}, {"b": 1})
     assert not args_match({"o": {"x": 1}}, {"o": {"x": 2}})
+
+
+def test_the_html_report_shows_calls_and_answers_and_the_answer_after_them() -> None:
+    from harness.report.panels import Limits, steps_html
+
+    t = build_transcript([Step("text", text="Looking it up."),
+                          Step("call", name="get_rate", args={"base": "EUR"}),
+                          Step("call_result", name="get_rate", response={"rate": 1.5}),
+                          Step("text", text="It is 1.5.")])
+    html = steps_html(t.to_json(), None, Limits())
+    assert "function call · get_rate" in html and "answered by the harness · get_rate" in html
+    assert "&quot;rate&quot;: 1.5" in html and "unknown type" not in html
+    assert html.count("It is 1.5.") == 1 and "Looking it up." in html

@@ -55,6 +55,16 @@ cases:{CASES}
     max_function_calls: 2
     sim: {{calls: [{"{name: get_rate, args: {base: EUR, quote: USD}}, " * 5}]}}
 {FUNCTION}    expect: [{{answer_number: 12}}]
+  - id: chat-endless
+    api: chat
+    max_function_calls: 1
+    turns:
+      - prompt: Get the rate with get_rate, again and again (chat).
+        reference: print(8 * 1.5)
+      - And now?
+    sim: {{calls: [{"{name: get_rate, args: {base: EUR, quote: USD}}, " * 3}]}}
+    functions: {{get_rate: {{returns: 1.5}}}}
+    expect: [{{answer_number: 12}}]
 """
 
 
@@ -73,12 +83,16 @@ def test_function_calls_record_and_replay_on_every_surface(project: pytest.Pytes
     assert got == {**{node.format(c): "PASSED" for c in (
         "generate_content", "stream", "chat", "interactions", "chat-stream")},
         node.format("malformed-argument"): "FAILED",
-        node.format("endless-calls"): "FAILED"}, rec.stdout.str()
+        node.format("endless-calls"): "FAILED", node.format("chat-endless"): "FAILED"}, \
+        rec.stdout.str()
     out = rec.stdout.str()
     assert "Traceback" not in out
     assert ("function calls: get_rate(base=7) (arguments rejected by the schema: 'quote' is a "
             "required property)") in out
     assert "3 function calls (the harness stopped answering: the model kept calling)" in out
+    assert ("not sent: the harness stopped answering function calls in turn 1 "
+            "(max_function_calls: 1)") in out
+    assert "0 function calls (this turn was not sent: the model kept calling" in out
 
     root = project.path / "cassettes/sim/fn"
     hops = yaml.safe_load((root / "generate_content/sim-oracle/1.yaml").read_text())

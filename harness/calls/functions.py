@@ -131,3 +131,15 @@ class FunctionLoop:
         combined = combine_hops(self.hops, self.sent)
         return replace(combined, function_calls=tuple(self.calls),
                        function_loop_stopped=self.stopped)
+
+
+def unsent_turns(case: Case, stopped_at: int) -> list[Transcript]:
+    """Placeholders for the turns after one whose loop was stopped: they are not sent.
+
+    The conversation ends with calls the harness did not answer, which the API would not
+    take another user turn after; the later turns' checks then fail on these (empty) turns.
+    """
+    note = (f"not sent: the harness stopped answering function calls in turn {stopped_at} "
+            f"(max_function_calls: {case.max_function_calls})")
+    return [Transcript(error=note, function_loop_stopped=True)
+            for _ in case.conversation[stopped_at:]]

@@ -96,7 +96,9 @@ def max_function_calls(ctx: CheckContext, args: MaxFunctionCallsArgs) -> Judgeme
     t = ctx.transcript
     n = len(t.function_calls)
     actual = plural(n, "function call")
-    if t.function_loop_stopped:
+    if t.function_loop_stopped and n:
         actual += " (the harness stopped answering: the model kept calling)"
+    elif t.function_loop_stopped:  # a turn after the one whose loop was stopped
+        actual += " (this turn was not sent: the model kept calling in an earlier turn)"
     return Judgement(n <= args.n and not t.function_loop_stopped,
                      f"at most {plural(args.n, 'function call')}", actual)

@@ -10,6 +10,7 @@ thousands of items still gives a file a browser opens.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from html import escape
@@ -112,6 +113,10 @@ def image_html(step: Mapping[str, Any], run_dir: Path | None, limits: Limits) ->
             f'src="data:{e(mime)};base64,{data}"><figcaption>{e(alt)}</figcaption></figure>')
 
 
+# The final answer is the text after the last of these (as in harness.transcript).
+_TOOL_STEPS = ("code", "result", "call", "call_result")
+
+
 def _step(step: Mapping[str, Any], attempt: int, run_dir: Path | None, limits: Limits) -> str:
     kind = step.get("type")
     if kind == "thought" or (kind == "text" and step.get("thought")):
@@ -132,13 +137,19 @@ def _step(step: Mapping[str, Any], attempt: int, run_dir: Path | None, limits: L
                 f"{e(text)}</span></div>{_pre(step.get('output'), limits, 'out')}</div>")
     if kind == "image":
         return image_html(step, run_dir, limits)
+    if kind in ("call", "call_result"):
+        value = step.get("args") if kind == "call" else step.get("response")
+        head = ("function call" if kind == "call" else "answered by the harness") + " · "
+        cls = "code" if kind == "call" else "result"
+        return (f'<div class="st {cls}"><div class="sh">{e(head)}{e(step.get("name"))}</div>'
+                f"{_pre(json.dumps(value, ensure_ascii=False, indent=1), limits, 'src')}</div>")
     return f'<p class="note">step of unknown type {e(kind)}</p>'
 
 
 def steps_html(transcript: Mapping[str, Any], run_dir: Path | None, limits: Limits) -> str:
     """The steps in order, then the final answer; answer text is shown once, in its box."""
     steps: Sequence[Mapping[str, Any]] = transcript.get("steps") or []
-    last_exec = max((i for i, s in enumerate(steps) if s.get("type") in ("code", "result")),
+    last_exec = max((i for i, s in enumerate(steps) if s.get("type") in _TOOL_STEPS),
                     default=-1)
     parts: list[str] = []
     used, attempt = 0, 0

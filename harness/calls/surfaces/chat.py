@@ -32,7 +32,7 @@ class Chat:
         Raises:
             IncompleteResponse: a streamed turn ended without a finish reason.
         """
-        from harness.calls.functions import FunctionLoop
+        from harness.calls.functions import FunctionLoop, unsent_turns
         from harness.calls.surfaces.contents import user_parts
         from harness.calls.surfaces.generate import response_parts
         from harness.transcript.generate import from_generate_content
@@ -65,4 +65,7 @@ class Chat:
                     break
                 message = response_parts(answers)
             turns.append(loop.transcript())
+            if loop.stopped:
+                turns.extend(unsent_turns(case, number))
+                break
         return combine_turns(turns), Timing(elapsed, first_chunk)

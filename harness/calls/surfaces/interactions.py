@@ -55,7 +55,7 @@ class Interactions:
         Turn *n* after the first names turn *n-1*'s interaction in
         ``previous_interaction_id``, so the API keeps the conversation (as the docs show).
         """
-        from harness.calls.functions import FunctionLoop
+        from harness.calls.functions import FunctionLoop, unsent_turns
         from harness.calls.surfaces.contents import interaction_input
         from harness.transcript.interactions import from_interaction
         from harness.transcript.values import combine_turns
@@ -87,4 +87,7 @@ class Interactions:
                 data = [{"type": "function_result", "call_id": a.call.id or "",
                          "name": a.call.name, "result": a.response} for a in answers]
             turns.append(loop.transcript())
+            if loop.stopped:
+                turns.extend(unsent_turns(case, number))
+                break
         return combine_turns(turns), Timing(elapsed, None)
