@@ -17,7 +17,7 @@ import pytest
 
 from harness.calls.targets import Endpoint
 from harness.cassettes import recording
-from harness.cassettes.paths import cassette_path
+from harness.cassettes.paths import cassette_path, is_replay
 from harness.checks.api import CheckContext, CheckResult
 from harness.config import Settings
 from harness.errors import HarnessError
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from harness.transcript.values import Transcript
 
 SUFFIX = ".eval.yaml"
+REPLAYED_DIRECTLY = "recording"
 INVALID_NAME = "invalid-eval-file"
 
 
@@ -163,6 +164,8 @@ class EvalItem(pytest.Item):
         self.infra_error: HarnessError | None = None
         self.reference_outputs: dict[int, str] = {}  # by 0-based turn
         self.retries = 0  # calls retried while recording (shown at -v, kept in the record)
+        # In replay: "recording" (read straight from the cassette) or why the SDK replayed it.
+        self.replayed: str | None = None
         runtime = self.config.stash[runtime_key]
         self.cassette = cassette_path(
             runtime.settings.cassette_dir, runtime.settings.target, case.suite, case.id, model,
@@ -205,12 +208,16 @@ class EvalItem(pytest.Item):
 
     def setup(self) -> None:
         """Call the model through the item's cassette (failures here are ERRORs)."""
-        from harness.calls.run import run_case
+        from harness.calls.run import replay_recorded, run_case
 
         runtime = self.config.stash[runtime_key]
         try:
             # The reference first: a broken ground truth should stop before tokens are spent.
             self.reference_outputs = self._reference_outputs(runtime)
+            if is_replay(runtime.record_mode, self.cassette):
+                self.replayed = self._replay_directly(runtime, replay_recorded)
+                if self.replayed == REPLAYED_DIRECTLY:
+                    return
             with recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
                                         self.rerecord_command(),
                                         root=runtime.settings.cassette_dir) as rec:
@@ -223,6 +230,18 @@ class EvalItem(pytest.Item):
         if self.infra_error is not None:  # outside `except`: no chained traceback is shown
             err = self.infra_error
             pytest.fail(redact(render_error(err.kind, self.info, str(err))), pytrace=False)
+
+    def _replay_directly(self, runtime: Runtime, replay_recorded: Any) -> str:
+        """Read the transcript straight from the cassette if that is exact; say why not."""
+        if runtime.settings.replay == "full":
+            return "--harness-replay=full"
+        if self.case.functions:
+            return "function calling"
+        self.transcript = replay_recorded(self.case, self.model, runtime.endpoint(True),
+                                          self.cassette)
+        if self.transcript is not None:
+            return REPLAYED_DIRECTLY
+        return "recorded from other inputs or another SDK or harness version"
 
     def _note_retry(self, line: str) -> None:
         """Count a retried call, and show it at -v (recording only: replay never retries)."""
@@ -300,6 +319,7 @@ class EvalItem(pytest.Item):
                 "api": self.case.api, "target": runtime.settings.target,
                 "cassette": display_path(self.cassette, self.config.rootpath),
                 "prompt": self.case.prompt, "retries": self.retries,
+                **({"replayed": self.replayed} if self.replayed else {}),
                 **({"turns": [t.prompt for t in self.case.turns]} if self.case.turns else {}),
                 "tags": list(self.case.tags)}
         return make_record(item=item, verdict=verdict, transcript=self.transcript,

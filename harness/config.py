@@ -18,6 +18,8 @@ TARGETS = ("gemini", "vertex", "sim")  # offered by --target and [tool.harness] 
 
 GateMode = Literal["off", "on", "only"]
 GATE_MODES = ("off", "on", "only")
+ReplayMode = Literal["fast", "full"]
+REPLAY_MODES = ("fast", "full")
 UnderpoweredMode = Literal["warn", "fail"]
 UNDERPOWERED_MODES = ("warn", "fail")
 
@@ -71,6 +73,7 @@ class HarnessTable(BaseModel):
     secret_env: list[str] = Field(default_factory=list)
     vertex: VertexSettings = Field(default_factory=VertexSettings)
     base_url: str | None = None
+    replay: ReplayMode = "fast"
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ class Settings:
         vertex: Project, location and express mode of ``--target vertex``.
         base_url: Where recording calls go instead of the target's own host (a gateway, or
             the simulator); None for the SDK's default.
+        replay: ``fast``: a recording whose stored request fingerprint matches the case is
+            read without the SDK; ``full``: every replay goes through the SDK and matching.
     """
 
     root: Path
@@ -118,13 +123,14 @@ class Settings:
     secret_env: tuple[str, ...] = ()
     vertex: VertexSettings = field(default_factory=VertexSettings)
     base_url: str | None = None
+    replay: str = "fast"
 
     def with_overrides(self, *, models: list[str] | None = None, baseline: str | None = None,
                        target: str | None = None, samples: int | None = None,
                        cassette_dir: str | None = None, report_dir: str | None = None,
                        retries: int | None = None, gate: str | None = None,
                        gate_underpowered: str | None = None,
-                       base_url: str | None = None) -> Settings:
+                       base_url: str | None = None, replay: str | None = None) -> Settings:
         """Apply command-line values (None means "not given")."""
         out = self
         if models:
@@ -148,6 +154,8 @@ class Settings:
             out = replace(out, gate_underpowered=gate_underpowered)
         if base_url is not None:
             out = replace(out, base_url=base_url)
+        if replay is not None:
+            out = replace(out, replay=replay)
         if retries is not None:
             out = replace(out, retry=out.retry.model_copy(update={"attempts": max(1, retries)}))
         out.check()
@@ -178,6 +186,9 @@ class Settings:
         if self.gate_underpowered not in UNDERPOWERED_MODES:
             raise ConfigError(f"unknown gate_underpowered mode {self.gate_underpowered!r}; "
                               "valid: " + ", ".join(UNDERPOWERED_MODES))
+        if self.replay not in REPLAY_MODES:
+            raise ConfigError(f"unknown replay mode {self.replay!r}; valid: "
+                              + ", ".join(REPLAY_MODES))
         if self.target not in TARGETS:
             raise ConfigError(f"unknown target {self.target!r}; valid targets: "
                               + ", ".join(TARGETS)
@@ -216,7 +227,7 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
         report_dir=root / parsed.report_dir, keep_runs=parsed.keep_runs, retry=parsed.retry,
         alpha=parsed.alpha, gate=parsed.gate, gate_underpowered=parsed.gate_underpowered,
         prices=prices, secret_env=tuple(parsed.secret_env), vertex=parsed.vertex,
-        base_url=parsed.base_url)
+        base_url=parsed.base_url, replay=parsed.replay)
     try:
         settings.check()
     except ConfigError as exc:

@@ -5,6 +5,7 @@ Wiring only: the logic lives in plain modules (collect, recording, client, resul
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from harness import redact
 from harness.config import (
     GATE_MODES,
+    REPLAY_MODES,
     TARGETS,
     UNDERPOWERED_MODES,
     ConfigError,
@@ -47,6 +49,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="regression gate: off (pytest's exit code), on (a failing gate also "
                          "fails the run), only (eval FAILs are shown, but only the gate and "
                          "ERRORs decide the exit code); default: gate in [tool.harness]")
+    group.addoption("--harness-replay", default=None, choices=REPLAY_MODES,
+                    help="fast (default): read a recording without the SDK when its stored "
+                         "request fingerprint matches the case; full: always replay through "
+                         "the SDK and request matching (e.g. after a dependency upgrade)")
     group.addoption("--harness-gate-underpowered", default=None, choices=UNDERPOWERED_MODES,
                     help="a comparison too small to ever be significant: warn, or fail the "
                          "gate; default: gate_underpowered in [tool.harness] (warn)")
@@ -68,7 +74,8 @@ def pytest_configure(config: pytest.Config) -> None:
             retries=config.getoption("--harness-retries"),
             gate=config.getoption("--harness-gate"),
             gate_underpowered=config.getoption("--harness-gate-underpowered"),
-            base_url=config.getoption("--harness-base-url"))
+            base_url=config.getoption("--harness-base-url"),
+            replay=config.getoption("--harness-replay"))
     except ConfigError as exc:
         raise pytest.UsageError(f"harness: {exc}") from None
     redact.configure(settings.secret_env)
@@ -146,6 +153,20 @@ def pytest_runtest_makereport(item: pytest.Item,
     return report
 
 
+def replay_line(served: Counter[str]) -> str:
+    """How the replayed items were served: read from their recordings, or through the SDK."""
+    from harness.collect import REPLAYED_DIRECTLY
+
+    total, direct = sum(served.values()), served.get(REPLAYED_DIRECTLY, 0)
+    line = f"replay: {direct} of {total} items read straight from their recordings"
+    others = [(why, n) for why, n in served.most_common() if why != REPLAYED_DIRECTLY]
+    if others:
+        line += "; through the SDK: " + ", ".join(f"{n} ({why})" for why, n in others)
+    if any(why.startswith("recorded from") for why, _ in others):
+        line += " (re-recording those lets replay read them directly, which is faster)"
+    return line
+
+
 class RecordSink:
     """The controlling process's side: records, reports, the gate (xdist workers forward)."""
 
@@ -155,6 +176,7 @@ class RecordSink:
         self.run_end: Any = None
         self.other_failures = 0  # failures that are not eval FAILs: ERRORs, broken tests
         self.deselected = 0
+        self.replayed: Counter[str] = Counter()  # how replayed items were served, by reason
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Count deselection: a `-k` subset is not a full run for history."""
@@ -172,6 +194,8 @@ class RecordSink:
             self.other_failures += 1
         if record is None:
             return
+        if record.get("replayed"):
+            self.replayed[record["replayed"]] += 1
         from harness.collect import runtime_key
         from harness.results.records import ResultsWriter
 
@@ -216,6 +240,8 @@ class RecordSink:
             tr.write_line(f"gate mode {mode!r}: "
                           + ("the gate and ERRORs decide the exit code" if mode == "only"
                              else "a failing gate fails the run"))
+        if self.replayed:
+            tr.write_line(replay_line(self.replayed))
         for name, path in self.run_end.paths.items():
             tr.write_line(f"{name}: {display_path(path)}")
         if self.run_end.history_appended:

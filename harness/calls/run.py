@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from harness.calls.credentials import auth_failure
+from harness.calls.fingerprint import request_fingerprint
 from harness.calls.retry import (
     RETRYABLE_STATUS,
     backoff,
@@ -21,15 +22,44 @@ from harness.calls.retry import (
     describe_api_error,
     unreadable,
 )
-from harness.calls.surfaces.registry import surface_for
+from harness.calls.surfaces.registry import SURFACES, surface_for
 from harness.calls.targets import Endpoint, make_client
 from harness.errors import ApiError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from harness.cassettes.recording import Recording
     from harness.config import RetrySettings
     from harness.spec.case import Case
     from harness.transcript.values import Transcript
+
+
+def replay_recorded(case: Case, model: str, endpoint: Endpoint, path: Path) -> Transcript | None:
+    """The item's transcript read straight from its cassette, when that is exact.
+
+    That is when the cassette's stored request fingerprint equals the case's now
+    (:mod:`harness.calls.fingerprint`): the SDK would send the recorded requests and get the
+    recorded responses. Function-calling cases take the full path: their transcript holds
+    the harness's judgement of each call, which only the loop makes.
+
+    Returns:
+        The transcript with its record-time timing, or None: replay through the SDK.
+    """
+    if case.functions or case.api not in SURFACES:
+        return None
+    from harness.cassettes.fast import recorded_transcript
+
+    transcript = recorded_transcript(path, request_fingerprint(case, model, endpoint))
+    return None if transcript is None else _replayed_turns(transcript)
+
+
+def _replayed_turns(transcript: Transcript) -> Transcript:
+    """Turns carry no timing in replay: only the item's record-time total is stored."""
+    if not transcript.turns:
+        return transcript
+    return replace(transcript, turns=tuple(replace(t, latency_s=None, ttft_s=None)
+                                           for t in transcript.turns))
 
 
 def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording,
@@ -85,7 +115,9 @@ def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording
             continue
         if recording.replaying:
             stored = recording.stored_timing()
-            return replace(result, latency_s=stored.get("latency_s"), ttft_s=stored.get("ttft_s"))
+            return _replayed_turns(replace(result, latency_s=stored.get("latency_s"),
+                                           ttft_s=stored.get("ttft_s")))
+        recording.store_fingerprint(request_fingerprint(case, model, endpoint))
         if endpoint.target == "sim":
             # A local simulator's timing says nothing about a model, and storing it would
             # make re-records of unchanged cases differ: simulated runs carry no latency.

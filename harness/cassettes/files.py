@@ -110,6 +110,17 @@ def read_recording(path: Path, interaction: int | None = None) -> Recording:
     if sniff(text) != "cassette":
         return Recording(where, text, {}, [])
     exchanges, meta = load_cassette(text, where=where)
+    return cassette_recording(exchanges, meta, path, interaction)
+
+
+def cassette_recording(exchanges: list[Exchange], meta: dict[str, Any], path: Path,
+                       interaction: int | None = None) -> Recording:
+    """Pick the response to parse from a loaded cassette (see :func:`read_recording`).
+
+    Raises:
+        TranscriptError: no model call, index out of range, or a non-2xx exchange.
+    """
+    where = str(path)
     chosen = select_exchange(exchanges, interaction, where=where)
     where = f"{where} (interaction {chosen.index}: {chosen.method} {chosen.path})"
     body = _with_blobs(exchange_text_or_json(chosen, where=where), path)
@@ -344,9 +355,13 @@ def transcript_from_path(path: Path, interaction: int | None = None) -> Transcri
             a non-2xx exchange, or a body that is not a response.
 
     """
+    return recording_transcript(read_recording(path, interaction))
+
+
+def recording_transcript(recording: Recording) -> Transcript:
+    """The transcript of a picked recording, with a conversation's earlier turns."""
     from harness.transcript.values import combine_turns
 
-    recording = read_recording(path, interaction)
     if recording.earlier:
         return combine_turns([*map(_parse, recording.earlier), _parse(recording)])
     return _parse(recording)

@@ -26,6 +26,7 @@ from harness.errors import CassetteError
 from harness.paths import display_path, sweep_stale
 
 METADATA_KEY = "harness"
+FINGERPRINT_KEY = "request_fingerprint"
 # A recording in progress is `.<k>.recording-<pid>.yaml` beside its cassette (blobs are found
 # from the cassette's path). The cassette root's .gitignore keeps such files out of commits,
 # and the next recording run removes those whose process died (a kill -9 mid-recording).
@@ -118,14 +119,24 @@ class Recording:
 
     def store_timing(self, timing: dict[str, float | None]) -> None:
         """Keep record-time latency in the cassette (replay reports it; replay is instant)."""
+        self._store(timing)
+
+    def store_fingerprint(self, fingerprint: str) -> None:
+        """Keep the digest of what shaped the requests (:mod:`harness.calls.fingerprint`)."""
+        self._store({FINGERPRINT_KEY: fingerprint})
+
+    def _store(self, values: dict[str, Any]) -> None:
         if not self.replaying:
-            self.cassette._metadata[METADATA_KEY] = timing  # vcrpy persists `metadata`
+            stored = self.cassette._metadata.get(METADATA_KEY)  # vcrpy persists `metadata`
+            self.cassette._metadata[METADATA_KEY] = {
+                **(stored if isinstance(stored, dict) else {}), **values}
             self.cassette.dirty = True
 
     def stored_timing(self) -> dict[str, float | None]:
         """Timing stored when the cassette was recorded ({} for older cassettes)."""
         value = self.cassette._metadata.get(METADATA_KEY, {})
-        return dict(value) if isinstance(value, dict) else {}
+        return {k: v for k, v in value.items() if k in ("latency_s", "ttft_s")} \
+            if isinstance(value, dict) else {}
 
 
 @contextmanager
