@@ -125,6 +125,108 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One source the response was grounded on (a search result, a document, a fetched URL).
+
+    Attributes:
+        kind: ``web`` (Google Search), ``retrieved`` (file search / retrieval) or
+            ``url_context`` (a URL the URL context tool fetched).
+        uri: Its URI, when given (search results give a redirect URI on the real API).
+        title: Its title (for search results the API gives the site's domain here).
+        domain: Its domain, when the API gives one.
+        text: The retrieved text of a ``retrieved`` source, when given.
+        status: The retrieval status of a ``url_context`` source
+            (``URL_RETRIEVAL_STATUS_SUCCESS`` ...).
+
+    """
+
+    kind: str = "web"
+    uri: str | None = None
+    title: str | None = None
+    domain: str | None = None
+    text: str | None = None
+    status: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form: ``kind`` and only the fields that are set."""
+        return {"kind": self.kind, **{k: v for k, v in (
+            ("uri", self.uri), ("title", self.title), ("domain", self.domain),
+            ("text", self.text), ("status", self.status)) if v is not None}}
+
+
+@dataclass(frozen=True)
+class Support:
+    """A piece of the answer and the sources that back it.
+
+    Attributes:
+        text: The supported text.
+        start: Its start offset (as the API gives it: bytes of the response text).
+        end: Its end offset, exclusive.
+        source_indices: Indices into :attr:`Grounding.sources`.
+
+    """
+
+    text: str = ""
+    start: int = 0
+    end: int = 0
+    source_indices: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form ``{text, start, end, sources}``."""
+        return {"text": self.text, "start": self.start, "end": self.end,
+                "sources": list(self.source_indices)}
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What the grounding tools (Google Search, URL context, retrieval) reported.
+
+    Attributes:
+        queries: The search queries the model issued, in order, without repeats.
+        sources: The sources, in order, without repeats.
+        supports: Which parts of the answer which sources back.
+
+    """
+
+    queries: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    supports: tuple[Support, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form ``{queries, sources, supports}``."""
+        return {"queries": list(self.queries), "sources": [s.to_json() for s in self.sources],
+                "supports": [s.to_json() for s in self.supports]}
+
+
+def merge_groundings(parts: list[Grounding | None]) -> Grounding | None:
+    """Join groundings (a stream's chunks, a conversation's turns) into one, or None if none.
+
+    Each part's support indices point into that part's own sources; the sources are
+    concatenated, repeats dropped, and every index is mapped to the joined list (indices
+    outside their part's sources are dropped). Queries keep their first occurrence; identical
+    supports are kept once. A single part is deduplicated the same way.
+    """
+    present = [g for g in parts if g is not None]
+    if not present:
+        return None
+    queries = tuple(dict.fromkeys(q for g in present for q in g.queries))
+    sources: list[Source] = []
+    supports: list[Support] = []
+    for g in present:
+        where = []
+        for source in g.sources:
+            if source not in sources:
+                sources.append(source)
+            where.append(sources.index(source))
+        for support in g.supports:
+            mapped = replace(support, source_indices=tuple(
+                where[i] for i in support.source_indices if 0 <= i < len(where)))
+            if mapped not in supports:
+                supports.append(mapped)
+    return Grounding(queries, tuple(sources), tuple(supports))
+
+
+@dataclass(frozen=True)
 class Transcript:
     """Everything one eval item's model call produced, API-independent.
 
@@ -142,6 +244,8 @@ class Transcript:
         turns: For a conversation, each turn's own transcript in order (this one then holds
             every turn's steps and runs, the last turn's answer, and usage summed over the
             turns); empty for a single call.
+        grounding: What Google Search / URL context / retrieval reported (every turn's, in a
+            conversation); None when the response carried no grounding metadata.
 
     """
 
@@ -155,6 +259,7 @@ class Transcript:
     ttft_s: float | None = None
     error: str | None = None
     turns: tuple[Transcript, ...] = ()
+    grounding: Grounding | None = None
 
     def judged(self, turn: int) -> Transcript:
         """The transcript checks of ``turn`` (0-based) see: that turn's, or this one."""
@@ -185,6 +290,8 @@ class Transcript:
             "steps": [s.to_json() for s in self.steps],
             "usage": self.usage.to_json(),
         }
+        if self.grounding is not None:  # only when present: older records keep their shape
+            out["grounding"] = self.grounding.to_json()
         if self.turns:  # the per-turn breakdown; the steps above are every turn's, in order
             out["turns"] = [{"steps": len(t.steps), "attempts": t.attempts,
                              "outcomes": t.outcomes, "final_text": t.final_text,
@@ -215,7 +322,8 @@ def combine_turns(turns: list[Transcript]) -> Transcript:
         code_runs=tuple(r for t in turns for r in t.code_runs), final_text=last.final_text,
         usage=usage, model_version=last.model_version, finish_reason=last.finish_reason,
         latency_s=total([t.latency_s for t in turns]), ttft_s=turns[0].ttft_s,
-        error="; ".join(errors) or None, turns=tuple(turns))
+        error="; ".join(errors) or None, turns=tuple(turns),
+        grounding=merge_groundings([t.grounding for t in turns]))
 
 
 def derive_code_runs(steps: tuple[Step, ...] | list[Step]) -> tuple[CodeRun, ...]:

@@ -42,8 +42,12 @@ def _build_config(case: Case) -> Any:
     if cfg.thinking is not None:
         thinking = types.ThinkingConfig(thinking_budget=cfg.thinking.budget,
                                         include_thoughts=cfg.thinking.include_thoughts)
+    tools: list[Any] = [types.Tool(code_execution=types.ToolCodeExecution())]
+    for name in cfg.tools or ():  # config.tools: built-in tools beside code execution
+        tools.append(types.Tool(google_search=types.GoogleSearch()) if name == "google_search"
+                     else types.Tool(url_context=types.UrlContext()))
     return types.GenerateContentConfig(
-        tools=[types.Tool(code_execution=types.ToolCodeExecution())],
+        tools=tools,
         temperature=cfg.temperature, seed=cfg.seed, max_output_tokens=cfg.max_output_tokens,
         system_instruction=cfg.system_instruction, thinking_config=thinking)
 
