@@ -1,18 +1,19 @@
 """The built-in checks: importing this module registers them (``registry`` does so on first use).
 
-They live in three modules by subject:
+They live in modules by subject:
 
 * ``outcomes``: ``code_executed``, ``final_outcome``, ``allowed_outcomes``, ``max_attempts``,
   ``code_contains``, ``code_not_contains``;
 * ``text``: ``output_contains``, ``output_regex``, ``output_number``, ``answer_contains``,
   ``answer_regex``, ``answer_number`` (numbers are read by :mod:`harness.checks.numbers`);
-* ``response``: ``finish_reason``, ``max_tokens``, ``min_images``.
+* ``response``: ``finish_reason``, ``max_tokens``, ``min_images``;
+* ``grounding``: ``searched``, ``cites`` (what Google Search / URL context reported).
 """
 
 from __future__ import annotations
 
-from harness.checks import outcomes, response, text
+from harness.checks import grounding, outcomes, response, text
 
-BUILTIN_MODULES = (outcomes, response, text)
+BUILTIN_MODULES = (outcomes, response, text, grounding)
 
 __all__ = ["BUILTIN_MODULES"]
