@@ -1,6 +1,6 @@
 """The built-in checks: importing this module registers them (``registry`` does so on first use).
 
-They live in three modules by subject:
+They live in modules by subject:
 
 * ``outcomes``: ``code_executed``, ``final_outcome``, ``allowed_outcomes``, ``max_attempts``,
   ``code_contains``, ``code_not_contains``;
@@ -8,12 +8,13 @@ They live in three modules by subject:
   ``answer_regex``, ``answer_number`` (numbers are read by :mod:`harness.checks.numbers`);
 * ``response``: ``finish_reason``, ``max_tokens``, ``min_images``;
 * ``functions``: ``called``, ``not_called``, ``max_function_calls``.
+* ``grounding``: ``searched``, ``cites`` (what Google Search / URL context reported).
 """
 
 from __future__ import annotations
 
-from harness.checks import functions, outcomes, response, text
+from harness.checks import functions, grounding, outcomes, response, text
 
-BUILTIN_MODULES = (outcomes, response, text, functions)
+BUILTIN_MODULES = (outcomes, response, text, functions, grounding)
 
 __all__ = ["BUILTIN_MODULES"]

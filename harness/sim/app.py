@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from harness.sim import det, parse, wire
+from harness.sim import det, grounding, parse, wire
 from harness.sim.deliver import BROKEN_CHUNK, BROKEN_EVENT, early_fault, stream, unary
 from harness.sim.errors import api_error, auth_error, json_response
 from harness.sim.faults import ATTEMPT_HEADER, FAULT_HEADER, FaultSpecError, WithTransport
@@ -90,6 +90,7 @@ class Prepared:
     usage: wire.Usage
     fault: str | None
     headers: dict[str, str]
+    grounding: grounding.Plan | None = None  # simulated search / URL context, if asked for
 
 
 async def _prepare(request: Request, call: Call) -> Prepared | Response:
@@ -132,8 +133,11 @@ async def _prepare(request: Request, call: Call) -> Prepared | Response:
         created=det.timestamp(case_key, call.model, sample, body_id),
         updated=det.timestamp(case_key, call.model, sample, body_id, offset_s=2 + 3 * runs))
     headers = {"x-harness-sim-case": case_key, "x-harness-sim-behaviour": script.behaviour}
+    found = grounding.plan(grounding.request_tools(call.body), case.hint if case else None,
+                           call.parsed.text, case_key, call.model, sample)
     return Prepared(script, meta, wire.usage(script, call.parsed.prompt_tokens,
-                                             thinking=call.parsed.thinking), fault, headers)
+                                             thinking=call.parsed.thinking), fault, headers,
+                    found)
 
 
 async def generate(request: Request) -> Response:
@@ -162,10 +166,12 @@ async def generate(request: Request) -> Response:
         return prep
     if not streaming:
         response = wire.generate_response(prep.script, prep.meta, prep.usage)
+        grounding.add_to_response(response, prep.grounding, prep.script)
         if prep.fault == "unreadable":
             _unreadable(response)
         return unary(wire.dumps(response, pretty=True), prep.fault, prep.headers)
     chunks = wire.generate_chunks(prep.script, prep.meta, prep.usage)
+    grounding.add_to_response(chunks[-1], prep.grounding, prep.script)  # as the API: the last
     if prep.fault == "unreadable":
         _unreadable(chunks[-1])
     if request.query_params.get("alt") != "sse":  # without alt=sse the API sends a JSON array
@@ -221,6 +227,7 @@ async def create_interaction(request: Request) -> Response:
         return prep
     resource = wire.interaction(prep.script, prep.meta, prep.usage,
                                 str(previous_id) if previous_id is not None else None)
+    resource["steps"] = grounding.interaction_steps(prep.grounding, resource["steps"])
     state.interactions[resource["id"]] = resource
     state.interaction_asks[resource["id"]] = (parsed.texts, parsed.function_results)
     if not streaming:

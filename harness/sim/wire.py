@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from harness.sim.grounding import annotation_delta, step_events
 from harness.sim.models import (
     MODEL_VERSION_SUFFIX,
     Call,
@@ -252,6 +253,8 @@ def _step_events(index: int, step: dict[str, Any]) -> list[dict[str, Any]]:
     """step.start with the step's shell, step.delta(s) with its content, step.stop."""
     kind = step["type"]
     deltas: list[dict[str, Any]]
+    if (tool_events := step_events(index, step)) is not None:  # simulated search / URLs
+        return tool_events
     if kind == "code_execution_call":
         shell = {"type": kind, "id": step["id"], "arguments": {"language": "python"}}
         deltas = [{"type": kind, "arguments": dict(step["arguments"])}]
@@ -266,6 +269,7 @@ def _step_events(index: int, step: dict[str, Any]) -> list[dict[str, Any]]:
         for item in step.get("content", []):
             if item["type"] == "text":
                 deltas.extend({"type": "text", "text": t} for t in _split(item["text"]))
+                deltas.extend(annotation_delta(item))
             else:
                 deltas.append(dict(item))
     return ([{"event_type": "step.start", "index": index, "step": shell}]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.transcript import bodies
 from harness.transcript.bodies import TranscriptError
+from harness.transcript.grounding import from_candidates
 from harness.transcript.sdkparse import parse_response
 from harness.transcript.sdkvalues import GENERATE_USAGE, enum_str, last_usage
 from harness.transcript.values import Step, Transcript, build_transcript, merge_adjacent_text
@@ -35,7 +36,8 @@ def from_generate_content(
     Returns:
         Candidate 0's parts across chunks (adjacent text fragments merged); each usage field
         from the last chunk carrying it; the last model version and finish reason seen;
-        ``error`` when the prompt was blocked or no candidate came back.
+        the grounding metadata of every chunk joined; ``error`` when the prompt was blocked
+        or no candidate came back.
 
     """
     from google.genai import types
@@ -47,6 +49,7 @@ def from_generate_content(
     errors: list[str] = []
     model_version = finish_reason = None
     saw_candidate = False
+    candidates: list[Any] = []
     for response in responses:
         model_version = response.model_version or model_version
         feedback = response.prompt_feedback
@@ -58,6 +61,7 @@ def from_generate_content(
         if candidate is None:
             continue
         saw_candidate = True
+        candidates.append(candidate)
         finish_reason = enum_str(candidate.finish_reason) or finish_reason
         for part in (candidate.content.parts if candidate.content else None) or []:
             step = _part_step(part)
@@ -68,7 +72,8 @@ def from_generate_content(
     usage = last_usage([r.usage_metadata for r in responses], GENERATE_USAGE)
     return build_transcript(merge_adjacent_text(steps), usage=usage, model_version=model_version,
                             finish_reason=finish_reason, latency_s=latency_s, ttft_s=ttft_s,
-                            error="; ".join(errors) or None)
+                            error="; ".join(errors) or None,
+                            grounding=from_candidates(candidates))
 
 
 def _part_step(part: types.Part) -> Step | None:

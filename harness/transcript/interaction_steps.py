@@ -12,6 +12,13 @@ from typing import Any
 from harness.transcript.bodies import maybe_json
 
 CONTENT_TYPES = frozenset({"text", "image", "audio", "document", "video"})
+_TOOL_CALLS = frozenset({"google_search_call", "url_context_call"})
+_TOOL_RESULTS = frozenset({"google_search_result", "url_context_result"})
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is a list, else ``[]`` (stream payloads are not validated)."""
+    return value if isinstance(value, list) else []
 
 
 def legacy_outputs_as_steps(outputs: list[Any]) -> list[Any]:
@@ -62,6 +69,24 @@ class StreamedSteps:
                 args["code"] = (args.get("code") or "") + new["code"]
             if new.get("language"):
                 args["language"] = new["language"]
+        elif kind in _TOOL_CALLS:  # google_search_call, url_context_call: whole arguments
+            step.setdefault("type", kind)
+            new = delta.get("arguments")
+            if isinstance(new, dict):
+                step["arguments"] = {**(step.get("arguments") or {}), **new}
+        elif kind in _TOOL_RESULTS:  # google_search_result, url_context_result: result lists
+            step.setdefault("type", kind)
+            _list_field(step, "result").extend(as_list(delta.get("result")))
+            if delta.get("is_error"):
+                step["is_error"] = True
+        elif kind == "text_annotation_delta":  # citations for the text streamed so far
+            step.setdefault("type", "model_output")
+            contents = _list_field(step, "content")
+            texts = [c for c in contents if isinstance(c, dict) and c.get("type") == "text"]
+            if texts:
+                notes = texts[-1].get("annotations")
+                texts[-1]["annotations"] = (notes if isinstance(notes, list) else []) + as_list(
+                    delta.get("annotations"))
         elif kind == "arguments_delta" and isinstance(delta.get("arguments"), str):
             step["_partial"] = step.get("_partial", "") + delta["arguments"]
         elif kind == "code_execution_result":

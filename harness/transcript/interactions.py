@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from harness.transcript import interaction_steps
+from harness.transcript.grounding import from_interaction_steps
 from harness.transcript.sdkparse import parse_sdk, sdk_event
 from harness.transcript.sdkvalues import (
     INTERACTION_USAGE,
@@ -116,7 +117,8 @@ def _interaction_transcript(steps: Sequence[Any], usages: list[Any], status: str
     last_input = max((i for i, s in enumerate(steps) if isinstance(s, gi.UserInputStep)),
                      default=-1)
     out: list[Step] = []
-    for st in steps[last_input + 1:]:
+    output_steps = steps[last_input + 1:]
+    for st in output_steps:
         if isinstance(st, gi.ThoughtStep):
             out.extend(_content_steps(st.summary, errors, thought=True))
         elif isinstance(st, gi.CodeExecutionCallStep):
@@ -146,7 +148,8 @@ def _interaction_transcript(steps: Sequence[Any], usages: list[Any], status: str
         errors.insert(0, f"interaction status is {status!r}, not 'completed'")
     return build_transcript(merge_adjacent_text(out), usage=last_usage(usages, INTERACTION_USAGE),
                             model_version=model, finish_reason=status, latency_s=latency_s,
-                            ttft_s=ttft_s, error="; ".join(e for e in errors if e) or None)
+                            ttft_s=ttft_s, error="; ".join(e for e in errors if e) or None,
+                            grounding=from_interaction_steps(output_steps))
 
 
 def _content_steps(contents: Iterable[Any] | None, errors: list[str], *,

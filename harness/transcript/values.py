@@ -173,6 +173,108 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One source the response was grounded on (a search result, a document, a fetched URL).
+
+    Attributes:
+        kind: ``web`` (Google Search), ``retrieved`` (file search / retrieval) or
+            ``url_context`` (a URL the URL context tool fetched).
+        uri: Its URI, when given (search results give a redirect URI on the real API).
+        title: Its title (for search results the API gives the site's domain here).
+        domain: Its domain, when the API gives one.
+        text: The retrieved text of a ``retrieved`` source, when given.
+        status: The retrieval status of a ``url_context`` source
+            (``URL_RETRIEVAL_STATUS_SUCCESS`` ...).
+
+    """
+
+    kind: str = "web"
+    uri: str | None = None
+    title: str | None = None
+    domain: str | None = None
+    text: str | None = None
+    status: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form: ``kind`` and only the fields that are set."""
+        return {"kind": self.kind, **{k: v for k, v in (
+            ("uri", self.uri), ("title", self.title), ("domain", self.domain),
+            ("text", self.text), ("status", self.status)) if v is not None}}
+
+
+@dataclass(frozen=True)
+class Support:
+    """A piece of the answer and the sources that back it.
+
+    Attributes:
+        text: The supported text.
+        start: Its start offset (as the API gives it: bytes of the response text).
+        end: Its end offset, exclusive.
+        source_indices: Indices into :attr:`Grounding.sources`.
+
+    """
+
+    text: str = ""
+    start: int = 0
+    end: int = 0
+    source_indices: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form ``{text, start, end, sources}``."""
+        return {"text": self.text, "start": self.start, "end": self.end,
+                "sources": list(self.source_indices)}
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What the grounding tools (Google Search, URL context, retrieval) reported.
+
+    Attributes:
+        queries: The search queries the model issued, in order, without repeats.
+        sources: The sources, in order, without repeats.
+        supports: Which parts of the answer which sources back.
+
+    """
+
+    queries: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
+    supports: tuple[Support, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form ``{queries, sources, supports}``."""
+        return {"queries": list(self.queries), "sources": [s.to_json() for s in self.sources],
+                "supports": [s.to_json() for s in self.supports]}
+
+
+def merge_groundings(parts: list[Grounding | None]) -> Grounding | None:
+    """Join groundings (a stream's chunks, a conversation's turns) into one, or None if none.
+
+    Each part's support indices point into that part's own sources; the sources are
+    concatenated, repeats dropped, and every index is mapped to the joined list (indices
+    outside their part's sources are dropped). Queries keep their first occurrence; identical
+    supports are kept once. A single part is deduplicated the same way.
+    """
+    present = [g for g in parts if g is not None]
+    if not present:
+        return None
+    queries = tuple(dict.fromkeys(q for g in present for q in g.queries))
+    sources: list[Source] = []
+    supports: list[Support] = []
+    for g in present:
+        where = []
+        for source in g.sources:
+            if source not in sources:
+                sources.append(source)
+            where.append(sources.index(source))
+        for support in g.supports:
+            mapped = replace(support, source_indices=tuple(
+                where[i] for i in support.source_indices if 0 <= i < len(where)))
+            if mapped not in supports:
+                supports.append(mapped)
+    return Grounding(queries, tuple(sources), tuple(supports))
+
+
+@dataclass(frozen=True)
 class Transcript:
     """Everything one eval item's model call produced, API-independent.
 
@@ -192,6 +294,8 @@ class Transcript:
             turns); empty for a single call.
         function_calls: Every function call the model made, as the harness answered it.
         function_loop_stopped: The harness stopped answering calls (``max_function_calls``).
+        grounding: What Google Search / URL context / retrieval reported (every turn's, in a
+            conversation); None when the response carried no grounding metadata.
 
     """
 
@@ -207,6 +311,7 @@ class Transcript:
     turns: tuple[Transcript, ...] = ()
     function_calls: tuple[FunctionCall, ...] = ()
     function_loop_stopped: bool = False
+    grounding: Grounding | None = None
 
     def judged(self, turn: int) -> Transcript:
         """The transcript checks of ``turn`` (0-based) see: that turn's, or this one."""
@@ -240,6 +345,8 @@ class Transcript:
         if self.function_calls:  # only cases with functions: other records keep their shape
             out["function_calls"] = [c.to_json() for c in self.function_calls]
             out["function_loop_stopped"] = self.function_loop_stopped
+        if self.grounding is not None:  # only when present: older records keep their shape
+            out["grounding"] = self.grounding.to_json()
         if self.turns:  # the per-turn breakdown; the steps above are every turn's, in order
             out["turns"] = [{"steps": len(t.steps), "attempts": t.attempts,
                              "outcomes": t.outcomes, "final_text": t.final_text,
@@ -271,7 +378,8 @@ def combine_turns(turns: list[Transcript]) -> Transcript:
         latency_s=total([t.latency_s for t in turns]), ttft_s=turns[0].ttft_s,
         error="; ".join(errors) or None, turns=tuple(turns),
         function_calls=tuple(c for t in turns for c in t.function_calls),
-        function_loop_stopped=any(t.function_loop_stopped for t in turns))
+        function_loop_stopped=any(t.function_loop_stopped for t in turns),
+        grounding=merge_groundings([t.grounding for t in turns]))
 
 
 def sum_usage(usages: list[Usage]) -> Usage:
@@ -300,7 +408,8 @@ def combine_hops(hops: list[Transcript], answers: list[list[Step]]) -> Transcrip
     return build_transcript(steps, usage=sum_usage([h.usage for h in hops]),
                             model_version=last.model_version, finish_reason=last.finish_reason,
                             latency_s=sum(latencies) if latencies else None,
-                            ttft_s=hops[0].ttft_s, error="; ".join(errors) or None)
+                            ttft_s=hops[0].ttft_s, error="; ".join(errors) or None,
+                            grounding=merge_groundings([h.grounding for h in hops]))
 
 
 def derive_code_runs(steps: tuple[Step, ...] | list[Step]) -> tuple[CodeRun, ...]:

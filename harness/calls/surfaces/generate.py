@@ -44,6 +44,9 @@ def _build_config(case: Case) -> Any:
         thinking = types.ThinkingConfig(thinking_budget=cfg.thinking.budget,
                                         include_thoughts=cfg.thinking.include_thoughts)
     tools: list[Any] = [types.Tool(code_execution=types.ToolCodeExecution())]
+    for name in cfg.tools or ():  # config.tools: built-in tools beside code execution
+        tools.append(types.Tool(google_search=types.GoogleSearch()) if name == "google_search"
+                     else types.Tool(url_context=types.UrlContext()))
     if case.functions:
         tools.append(types.Tool(function_declarations=[
             types.FunctionDeclaration(name=f.name, description=f.description,

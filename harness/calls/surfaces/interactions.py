@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def interaction_kwargs(case: Case) -> dict[str, Any]:
-    """``interactions.create`` arguments for a case's ``config:`` (code execution always on).
+    """``interactions.create`` arguments for a case's ``config:`` (code execution, config.tools).
 
     Raises:
         SetupError: ``config.thinking.budget``, which this API does not have.
@@ -30,7 +30,9 @@ def interaction_kwargs(case: Case) -> dict[str, Any]:
                              "api: generate_content")
         if cfg.thinking.include_thoughts:
             generation["thinking_summaries"] = "auto"
-    tools: list[dict[str, Any]] = [{"type": "code_execution"}]
+    # config.tools names are this API's tool types too (google_search, url_context).
+    tools: list[dict[str, Any]] = [{"type": "code_execution"},
+                                   *({"type": name} for name in cfg.tools or ())]
     tools.extend({"type": "function", "name": f.name,
                   **({"description": f.description} if f.description else {}),
                   **({"parameters": dict(f.parameters)} if f.parameters else {})}
