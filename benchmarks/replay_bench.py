@@ -42,6 +42,15 @@ PYTEST = (PY, "-m", "pytest")
 Q = ("-q", "-p", "no:cacheprovider")
 NO_HARNESS = ("-p", "no:harness")  # the entry point in pyproject's [project.entry-points.pytest11]
 
+# The client and config exactly as the harness makes them for replay (harness/calls/targets.py,
+# surfaces/generate.py): API version v1beta, the placeholder key and host, no SDK retries.
+CLIENT = """client = genai.Client(vertexai=False, api_key="replay-placeholder-key",
+                      http_options=types.HttpOptions(
+    api_version="v1beta", base_url="https://gemini.api.invalid/",
+    retry_options=types.HttpRetryOptions(attempts=1)))
+CONFIG = types.GenerateContentConfig(
+    tools=[types.Tool(code_execution=types.ToolCodeExecution())])"""
+
 BARE = '''"""Bare replay loop: vcrpy + the SDK over the harness's cassettes (generated)."""
 import json, sys
 import vcr
@@ -50,11 +59,8 @@ from google.genai import types
 
 ROOT = @ROOT@
 cases = json.loads(open(@CASES@).read())
-client = genai.Client(vertexai=False, api_key="replay-placeholder-key",
-                      http_options=types.HttpOptions(
-    api_version="v1beta", base_url="https://gemini.api.invalid/",
-    retry_options=types.HttpRetryOptions(attempts=1)))
-config = types.GenerateContentConfig(tools=[types.Tool(code_execution=types.ToolCodeExecution())])
+@CLIENT@
+config = CONFIG
 my_vcr = vcr.VCR(match_on=("method", "path", "body"))
 right = 0
 for case_id, prompt, expected in cases:
@@ -78,27 +84,19 @@ from google.genai import types
 
 ROOT = @ROOT@
 CASES = json.loads(open(@CASES@).read())
-client = genai.Client(vertexai=False, api_key="replay-placeholder-key",
-                      http_options=types.HttpOptions(
-    api_version="v1beta", base_url="https://gemini.api.invalid/",
-    retry_options=types.HttpRetryOptions(attempts=1)))
-CONFIG = types.GenerateContentConfig(tools=[types.Tool(code_execution=types.ToolCodeExecution())])
-
+@CLIENT@
 
 @pytest.fixture(scope="module")
 def vcr_config():
     return {"match_on": ("method", "path", "body")}
 
-
 @pytest.fixture
 def vcr_cassette_dir(request):
     return f"{ROOT}/{request.node.callspec.params['case'][0]}/@MODEL@"
 
-
 @pytest.fixture
 def default_cassette_name():
     return "1"
-
 
 @pytest.mark.vcr
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -111,7 +109,6 @@ def test_case(case, vcr):
 '''
 
 TRIVIAL = '''import pytest
-
 
 @pytest.mark.parametrize("i", range(@N@))
 def test_trivial(i):
@@ -176,6 +173,7 @@ def write_project(root: Path, n: int) -> dict[str, Path]:
             "@CASES@": repr(str(root / "cases.json")), "@MODEL@": MODEL, "@N@": str(n)}
 
     def fill(text: str) -> str:
+        text = text.replace("@CLIENT@", CLIENT)
         for key, value in subs.items():
             text = text.replace(key, value)
         return text
@@ -296,9 +294,10 @@ def print_table(n: int, results: dict[str, Result]) -> None:
 
 Key = tuple[str, int, str]
 Pred = Callable[[Key], bool]
+Stats = dict[Key, tuple[int, int, float, float, dict[Key, tuple[int, int, float, float]]]]
 
 
-def entry_time(stats: dict[Key, tuple], pred: Pred) -> float:
+def entry_time(stats: Stats, pred: Pred) -> float:
     """Cumulative time inside functions matching pred, entered from outside them.
 
     Module bodies (``<module>``) count as imports, not as their package's phase.
@@ -313,7 +312,7 @@ def entry_time(stats: dict[Key, tuple], pred: Pred) -> float:
     return total
 
 
-def top_ct(stats: dict[Key, tuple], pred: Pred) -> float:
+def top_ct(stats: Stats, pred: Pred) -> float:
     """The largest cumulative time of a matching function (cProfile counts recursion once)."""
     return max((v[3] for k, v in stats.items() if pred(k)), default=0.0)
 
@@ -347,7 +346,7 @@ def phase_breakdown(proj: Path, env: dict[str, str], n: int) -> None:
     if proc.returncode not in (0, 1) or not prof.exists():
         fail(f"profiled harness replay exit {proc.returncode}", proc.stdout + proc.stderr)
     st = pstats.Stats(str(prof))
-    raw: dict[Key, tuple] = st.stats  # type: ignore[attr-defined]
+    raw: Stats = st.stats  # type: ignore[attr-defined]
     total: float = st.total_tt  # type: ignore[attr-defined]
     handle = named("handle_request", "harness/")
     cassettes = in_files("harness/cassettes/", "/vcr/", "/yaml/")
