@@ -55,3 +55,41 @@ def test_live_unknown_model_closes_with_a_reason(sim: tuple[SimServer, ssl.SSLCo
         asyncio.run(ask(live_client(server.base_url, ctx),
                         [SUM], model="gemini-nope"))
     assert info.value.code == 1008
+
+
+def _raw_session(server: SimServer, ctx: ssl.SSLContext, frames: list[str],
+                 headers: dict[str, str]) -> tuple[list[str], int | None, str]:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+    from harness.sim.live import LIVE_PATH
+
+    async def run() -> tuple[list[str], int | None, str]:
+        url = server.base_url.replace("https", "wss") + LIVE_PATH.format(ver="v1beta")
+        got: list[str] = []
+        try:
+            async with connect(url, additional_headers=headers, ssl=ctx) as ws:
+                for frame in frames:
+                    await ws.send(frame)
+                try:
+                    while True:
+                        got.append(str(await ws.recv()))
+                except ConnectionClosed as exc:
+                    return got, exc.rcvd.code if exc.rcvd else None, (
+                        exc.rcvd.reason if exc.rcvd else "")
+        except InvalidStatus as exc:
+            return got, exc.response.status_code, ""
+        return got, None, ""
+    return asyncio.run(run())
+
+
+def test_live_frames_the_simulator_refuses(sim: tuple[SimServer, ssl.SSLContext]) -> None:
+    server, ctx = sim
+    setup = '{"setup": {"model": "models/sim-oracle"}}'
+    got, code, reason = _raw_session(server, ctx, [setup, '{"realtimeInput": {}}'],
+                                     {"x-goog-api-key": "k"})
+    assert got == ['{"setupComplete": {}}'] and code == 1007 and "clientContent" in reason
+    _, code, reason = _raw_session(server, ctx, ["not json"], {"x-goog-api-key": "k"})
+    assert code == 1007 and "Invalid JSON" in reason
+    _, code, _ = _raw_session(server, ctx, [setup], {})
+    assert code == 403  # no key: refused at the handshake
