@@ -3,16 +3,10 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import ssl
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from google import genai
 from google.genai import types
 
@@ -21,32 +15,12 @@ from harness.sim.catalog import SimCase
 from harness.sim.faults import FaultConfig
 from harness.sim.server import SimServer
 from harness.sim.server import start as start_sim
+from harness.sim.tls import self_signed
 
 SUM = "What is sum(range(10))? Run code."
 CASES = [SimCase("demo/sum", SUM, "print(sum(range(10)))"),
          SimCase("demo/mul", "What is 6*7? Run code.", "print(6*7)")]
 LIVE_CONFIG: dict[str, Any] = {"response_modalities": ["TEXT"], "tools": [{"code_execution": {}}]}
-
-
-def self_signed(directory: Path) -> tuple[str, str]:
-    """Write a certificate and key for 127.0.0.1; returns ``(certfile, keyfile)``."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "harness-sim")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    certfile, keyfile = directory / "sim.crt", directory / "sim.key"
-    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                          serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    return str(certfile), str(keyfile)
 
 
 def start_tls_sim(directory: Path) -> tuple[SimServer, ssl.SSLContext]:
