@@ -74,7 +74,7 @@ def test_changed_outbound_frame_names_index_and_json_path(cassette: Path) -> Non
     with replaying(cassette), pytest.raises(LiveMismatch) as info:
         asyncio.run(ask(live_client("https://127.0.0.1:9", None), ["What is 6*7? Run code."]))
     assert info.value.index == 2
-    assert info.value.path == "$.client_content.turns[0].parts[0].text"
+    assert info.value.path == "$.clientContent.turns[0].parts[0].text"
     assert "frame 2" in str(info.value) and "What is 6*7" in str(info.value)
 
 

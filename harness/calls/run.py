@@ -26,13 +26,14 @@ from harness.calls.targets import Endpoint, make_client
 from harness.errors import ApiError
 
 if TYPE_CHECKING:
+    from harness.cassettes.live_item import LiveCassette
     from harness.cassettes.recording import Recording
     from harness.config import RetrySettings
     from harness.spec.case import Case
     from harness.transcript.values import Transcript
 
 
-def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording,
+def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording | LiveCassette,
              retry: RetrySettings, sample: int = 1,
              sleep: Callable[[float], None] = time.sleep,
              on_retry: Callable[[str], None] | None = None) -> Transcript:
@@ -44,7 +45,7 @@ def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording
         case: The case to run.
         model: The model name.
         endpoint: Where calls go.
-        recording: The item's open cassette.
+        recording: The item's open cassette (HTTP exchanges, or Live frames).
         retry: The retry policy (recording only; replay makes one attempt).
         sample: The sample number (the simulator's case headers carry it).
         sleep: Waits between attempts (tests pass a fake).

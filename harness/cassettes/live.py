@@ -24,7 +24,9 @@ import yaml
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 
+from harness.cassettes.misses import json_differences
 from harness.cassettes.scrub import remember_credential, scrub_uri
+from harness.errors import CassetteError
 from harness.redact import redact
 
 SDK_CONNECT = "google.genai.live.ws_connect"
@@ -32,7 +34,7 @@ FORMAT_VERSION = 1
 Frame = dict[str, Any]
 
 
-class LiveCassetteError(Exception):
+class LiveCassetteError(CassetteError):
     """A live cassette cannot serve what the SDK asks (missing, damaged, or ended early)."""
 
 
@@ -41,14 +43,36 @@ class LiveMismatch(LiveCassetteError):
 
     Attributes:
         index: The frame's index in the cassette.
-        path: The JSON path of the first difference (``$.setup.model``).
+        path: The JSON path of the first difference (``$.setup.model``), keys in camelCase.
+        differences: Every difference, one ``path: recorded X, now Y`` line each.
 
     """
 
-    def __init__(self, message: str, index: int, path: str) -> None:
+    def __init__(self, message: str, index: int, path: str,
+                 differences: list[str] | None = None) -> None:
         super().__init__(message)
         self.index = index
         self.path = path
+        self.differences = differences or []
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def canonical(value: Any) -> Any:
+    """JSON with every object key in camelCase, for comparing frames.
+
+    The SDK writes some keys either way (``client_content`` beside ``turnComplete``,
+    snake_case inside ``thinkingConfig``) and the API reads both, so a change of spelling
+    between SDK releases is no difference.
+    """
+    if isinstance(value, dict):
+        return {_camel(k) if isinstance(k, str) else k: canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
 
 
 def _frame(direction: str, message: str | bytes) -> Frame:
@@ -87,15 +111,38 @@ def _at(value: Any, path: str) -> Any:
     return value
 
 
+def _show(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _payload(frame: Frame) -> Any:
     return frame["json"] if "json" in frame else frame.get("text")
 
 
-def _write(path: Path, uri: str | None, frames: list[Frame]) -> None:
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (code, outputs) as ``|`` blocks: re-records diff line by line."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    # PyYAML refuses block style for strings with trailing spaces or tabs: keep those quoted.
+    block = "\n" in value and not any(line != line.rstrip() for line in value.splitlines())
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if block else None)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def _write(path: Path, uri: str | None, frames: list[Frame],
+           metadata: dict[str, Any] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    doc = {"version": FORMAT_VERSION, "uri": uri, "frames": frames}
-    tmp.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    doc: dict[str, Any] = {"version": FORMAT_VERSION, "uri": uri}
+    if metadata:
+        doc["harness"] = metadata
+    doc["frames"] = frames
+    tmp.write_text(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                             width=100), encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -106,17 +153,31 @@ def read_frames(path: Path) -> list[Frame]:
         LiveCassetteError: the file is missing or is not a live cassette.
 
     """
+    return read_cassette(path)[1]
+
+
+def read_cassette(path: Path) -> tuple[dict[str, Any], list[Frame]]:
+    """A live cassette's metadata (``harness``: record-time timing) and its frames.
+
+    Raises:
+        LiveCassetteError: the file is missing or is not a live cassette.
+
+    """
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise LiveCassetteError(f"cannot read live cassette {path}: {exc}") from None
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LiveCassetteError(f"cannot read live cassette {path}: {first}") from None
     frames = doc.get("frames") if isinstance(doc, dict) else None
     if not isinstance(frames, list) or not all(
             isinstance(f, dict) and f.get("direction") in ("send", "recv", "close")
             for f in frames):
         raise LiveCassetteError(f"{path} is not a live cassette (version {FORMAT_VERSION}: "
                                 "a `frames` list of send/recv/close frames)")
-    return frames
+    assert isinstance(doc, dict)
+    metadata = doc.get("harness")
+    return (dict(metadata) if isinstance(metadata, dict) else {}), frames
 
 
 def _resolve(target: str) -> tuple[Any, str]:
@@ -151,11 +212,12 @@ class _RecordingSocket:
 
 
 class LiveRecording:
-    """What :func:`recording` noted: ``uri`` (scrubbed) and ``frames``, in order."""
+    """What :func:`recording` noted: ``uri`` (scrubbed), ``frames`` in order, ``metadata``."""
 
     def __init__(self) -> None:
         self.uri: str | None = None
         self.frames: list[Frame] = []
+        self.metadata: dict[str, Any] = {}
 
 
 @contextmanager
@@ -171,7 +233,9 @@ def recording(path: Path, *, target: str = SDK_CONNECT) -> Iterator[LiveRecordin
         for name, value in dict(additional_headers or {}).items():
             if name.lower() in ("x-goog-api-key", "authorization"):
                 remember_credential(value)
-        rec.uri = scrub_uri(uri)
+        scheme, sep, _ = uri.partition("://")
+        scrubbed = scrub_uri(uri)  # the placeholder host (https), the path kept
+        rec.uri = f"{scheme}{sep}{scrubbed.partition('://')[2]}" if sep else scrubbed
         async with real(uri, *args, additional_headers=additional_headers, **kwargs) as ws:
             yield _RecordingSocket(ws, rec.frames)
 
@@ -179,7 +243,7 @@ def recording(path: Path, *, target: str = SDK_CONNECT) -> Iterator[LiveRecordin
         with mock.patch.object(module, attr, connect):
             yield rec
     finally:
-        _write(path, rec.uri, rec.frames)
+        _write(path, rec.uri, rec.frames, rec.metadata)
 
 
 class _ReplaySocket:
@@ -214,12 +278,17 @@ class _ReplaySocket:
     async def send(self, message: str | bytes) -> None:
         index, recorded = self._next("send")
         sent = _frame("send", message)
-        want, got = _payload(recorded), _payload(sent)
+        want, got = canonical(_payload(recorded)), canonical(_payload(sent))
         if (path := first_difference(want, got)) is not None:
+            differences = json_differences(want, got)
+            listing = "".join(f"\n    {d}" for d in differences[:8])
+            if len(differences) > 8:
+                listing += f"\n    ... and {len(differences) - 8} more differences"
             raise LiveMismatch(
                 f"{self._where} frame {index}: the outbound frame differs from the recorded "
-                f"one at {path}: recorded {_at(want, path)!r}, sent {_at(got, path)!r}",
-                index, path)
+                f"one at {path}: recorded {_show(_at(want, path))}, now "
+                f"{_show(_at(got, path))}\n  differences (JSON paths):{listing}",
+                index, path, differences)
 
     async def recv(self, decode: bool | None = None) -> str | bytes:
         _, frame = self._next("recv")

@@ -118,7 +118,7 @@ async def _answer(ws: WebSocket, state: SimState, setup: dict[str, Any],
 
 
 def live_usage(meta: dict[str, Any]) -> dict[str, Any]:
-    """generateContent's ``usageMetadata`` in the Live API's words (``responseTokenCount``)."""
+    """The ``usageMetadata`` of generateContent in the Live API's words (``responseTokenCount``)."""
     names = {"candidatesTokenCount": "responseTokenCount",
              "candidatesTokensDetails": "responseTokensDetails"}
     return {names.get(key, key): value for key, value in meta.items()}
@@ -126,7 +126,8 @@ def live_usage(meta: dict[str, Any]) -> dict[str, Any]:
 
 async def _session(ws: WebSocket, state: SimState) -> None:
     setup = (await _frame(ws)).get("setup")
-    _model(setup)  # refuse an unknown model before setupComplete, as the API does
+    _model(setup)  # refuse a non-object or an unknown model before setupComplete, as the API does
+    assert isinstance(setup, dict)  # _model refused anything else
     await ws.send_text(json.dumps({"setupComplete": {}}))
     history: list[dict[str, Any]] = []
     while True:
