@@ -120,7 +120,9 @@ class Live:
         except errors.APIError as exc:
             if not 1000 <= (exc.code or 0) < 5000:  # an HTTP-style status from elsewhere
                 raise
-            reason = exc.message or exc.status or "no reason given"
+            # The SDK raises a close as APIError(code, reason): the reason lands in `details`.
+            details = exc.details if isinstance(exc.details, str) else None
+            reason = exc.message or details or exc.status or "no reason given"
             if exc.code in _FINAL_CLOSE:
                 raise ApiError(_final_message(case, model, exc.code, reason, where)) from None
             raise SessionDropped(f"the Live API closed the websocket {where} (close code "
