@@ -78,6 +78,25 @@ def test_changed_outbound_frame_names_index_and_json_path(cassette: Path) -> Non
     assert "frame 2" in str(info.value) and "What is 6*7" in str(info.value)
 
 
+def test_key_spelling_is_no_difference(cassette: Path, tmp_path: Path) -> None:
+    # An SDK release that spells a key the other way (both reach the API alike) still replays.
+    doc = yaml.safe_load(cassette.read_text())
+    turn = doc["frames"][2]["json"]
+    doc["frames"][2]["json"] = {"clientContent": {
+        ("turn_complete" if k == "turnComplete" else k): v
+        for k, v in turn["client_content"].items()}}
+    respelled = tmp_path / "respelled.live.yaml"
+    respelled.write_text(yaml.safe_dump(doc))
+    with replaying(respelled) as replay:
+        asyncio.run(ask(live_client("https://127.0.0.1:9", None), [SUM + " " + SECRET]))
+    assert replay.unplayed() == 0
+    doc["frames"][2]["json"]["clientContent"]["turn_complete"] = False
+    respelled.write_text(yaml.safe_dump(doc))
+    with replaying(respelled), pytest.raises(LiveMismatch) as info:
+        asyncio.run(ask(live_client("https://127.0.0.1:9", None), [SUM + " " + SECRET]))
+    assert info.value.path == "$.clientContent.turnComplete"
+
+
 def test_cassette_ending_mid_turn_is_an_error_not_a_hang(cassette: Path, tmp_path: Path) -> None:
     doc = yaml.safe_load(cassette.read_text())
     doc["frames"] = doc["frames"][:4]  # setup, setupComplete, the turn, one server part
