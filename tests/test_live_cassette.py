@@ -139,3 +139,13 @@ def test_missing_or_damaged_cassette(tmp_path: Path) -> None:
 ])
 def test_first_difference(want: object, got: object, path: str | None) -> None:
     assert first_difference(want, got) == path
+
+
+def test_vertex_project_and_location_are_scrubbed_from_frames() -> None:
+    from harness.cassettes.live import _frame
+
+    setup = ('{"setup": {"model": "projects/my-proj/locations/us-central1/publishers/google/'
+             'models/m"}}')
+    assert _frame("send", setup)["json"]["setup"]["model"] == (
+        "projects/PROJECT/locations/LOCATION/publishers/google/models/m")
+    assert _frame("recv", '"subprojects/a/locations/b/"')["json"] == "subprojects/a/locations/b/"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -75,9 +76,15 @@ def canonical(value: Any) -> Any:
     return value
 
 
+# Vertex AI's setup frame names the model as projects/<p>/locations/<l>/publishers/...: the
+# project and location are scrubbed from frames as they are from HTTP paths (before storing
+# and before comparing).
+_VERTEX_SCOPE = re.compile(r"(?<![\w-])projects/[^/\"\s]+/locations/[^/\"\s]+/")
+
+
 def _frame(direction: str, message: str | bytes) -> Frame:
     text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
-    text = redact(text)
+    text = _VERTEX_SCOPE.sub("projects/PROJECT/locations/LOCATION/", redact(text))
     try:
         return {"direction": direction, "json": json.loads(text)}
     except ValueError:
@@ -299,8 +306,14 @@ class LiveReplay:
 
 
 @contextmanager
-def replaying(path: Path, *, target: str = SDK_CONNECT) -> Iterator[LiveReplay]:
+def replaying(path: Path, *, target: str = SDK_CONNECT,
+              frames: list[Frame] | None = None) -> Iterator[LiveReplay]:
     """Serve Live connections opened in the block from ``path``, without the network.
+
+    Args:
+        path: The live cassette (named in error messages).
+        target: What to patch (the SDK's ``ws_connect``).
+        frames: Its frames when already read (:func:`read_cassette`); else read from ``path``.
 
     Raises:
         LiveCassetteError: the cassette is missing or damaged (on entry), or cannot serve the
@@ -308,7 +321,7 @@ def replaying(path: Path, *, target: str = SDK_CONNECT) -> Iterator[LiveReplay]:
 
     """
     module, attr = _resolve(target)
-    replay = LiveReplay(read_frames(path))
+    replay = LiveReplay(read_frames(path) if frames is None else frames)
 
     @asynccontextmanager
     async def connect(uri: str, *args: Any, **kwargs: Any) -> AsyncIterator[_ReplaySocket]:

@@ -105,8 +105,9 @@ def use_live_cassette(path: Path, record_mode: str, rerecord_hint: str, *,
         from pytest_recording.network import blocking_context
 
         try:
-            metadata, _ = live.read_cassette(path)
-            with blocking_context(allowed_hosts=None), live.replaying(path) as replay:
+            metadata, frames = live.read_cassette(path)
+            with blocking_context(allowed_hosts=None), \
+                    live.replaying(path, frames=frames) as replay:
                 cassette = LiveCassette(path, True, replay=replay, metadata=metadata)
                 yield cassette
         except live.LiveMismatch as exc:
