@@ -174,3 +174,15 @@ def test_live_frames_transcript_edge_cases() -> None:
     assert (interrupted.usage.prompt_tokens, interrupted.usage.output_tokens,
             interrupted.usage.thought_tokens) == (4, 2, 1)
     assert from_live_frames([], "x").error == "the turn ended without turnComplete"
+
+
+def test_harness_unused_counts_live_cassettes_as_used(cases: dict[str, Case],
+                                                      tmp_path: Path) -> None:
+    from harness.cassettes.unused import find_unused
+
+    folder = tmp_path / "sim/demo/sum/sim-oracle"
+    folder.mkdir(parents=True)
+    (folder / "1.live.yaml").write_text("frames: []\n")
+    (folder / "1.yaml").write_text("interactions: []\n")  # what an HTTP case would use
+    found = find_unused(tmp_path, "sim", [cases["sum"]], ["sim-oracle"])
+    assert found.stale == [folder / "1.yaml"]
