@@ -20,7 +20,7 @@ from harness.cassettes import recording
 from harness.cassettes.paths import cassette_path, is_replay
 from harness.checks.api import CheckContext, CheckResult
 from harness.config import Settings
-from harness.errors import HarnessError
+from harness.errors import HarnessError, SetupError
 from harness.paths import display_path
 from harness.redact import redact
 from harness.results.records import make_record
@@ -54,6 +54,8 @@ class Runtime:
     suites: dict[str, Path] = field(default_factory=dict)
     _vcr: Any = None
     _sim: Any = None
+    _live_sim: Any = None
+    _live_dir: Path | None = None
 
     @property
     def vcr(self) -> Any:
@@ -62,13 +64,32 @@ class Runtime:
             self._vcr = recording.make_vcr(self.pytestconfig)
         return self._vcr
 
-    def endpoint(self, replaying: bool) -> Endpoint:
-        """Where this process's calls go; starts the simulator on first need."""
+    def endpoint(self, replaying: bool, *, live: bool = False) -> Endpoint:
+        """Where this process's calls go; starts the simulator on first need.
+
+        Args:
+            replaying: No network: the replay client.
+            live: For an ``api: live`` item: the SDK connects the Live API with ``wss``
+                only, so recording the simulator needs one that speaks TLS (started apart,
+                with a throwaway certificate the client is told to trust).
+
+        Raises:
+            SetupError: ``api: live`` on a simulator given by ``--harness-base-url``.
+        """
         target, settings = self.settings.target, self.settings
+        if live and not replaying and target == "sim" and settings.base_url is not None \
+                and not settings.base_url.startswith("https:"):
+            raise SetupError(
+                f"recording `api: live` needs a wss endpoint, but --harness-base-url "
+                f"{settings.base_url} is plain http (the SDK connects the Live API with TLS "
+                "only): leave out --harness-base-url, and the plugin starts a simulator that "
+                "serves wss itself")
         # A base URL on --target sim is a simulator already running (`harness sim`).
         if replaying or target != "sim" or settings.base_url is not None:
             return Endpoint(target, recording=not replaying, base_url=settings.base_url,
                             vertex=settings.vertex)
+        if live:
+            return self._live_endpoint()
         if self._sim is None:
             from harness.sim.server import start
 
@@ -76,11 +97,29 @@ class Runtime:
             self._sim = start(self.cases)
         return Endpoint(target, recording=True, base_url=self._sim.base_url)
 
+    def _live_endpoint(self) -> Endpoint:
+        if self._live_sim is None:
+            import tempfile
+
+            from harness.sim.server import start
+            from harness.sim.tls import self_signed
+
+            self._live_dir = Path(tempfile.mkdtemp(prefix="harness-sim-tls-"))
+            self._live_sim = start(self.cases, tls=self_signed(self._live_dir))
+        return Endpoint(self.settings.target, recording=True, base_url=self._live_sim.base_url,
+                        cafile=str(self._live_dir / "sim.crt") if self._live_dir else None)
+
     def close(self) -> None:
         """Stop what the session started."""
-        if self._sim is not None:
-            self._sim.stop()
-            self._sim = None
+        for sim in (self._sim, self._live_sim):
+            if sim is not None:
+                sim.stop()
+        self._sim = self._live_sim = None
+        if self._live_dir is not None:
+            import shutil
+
+            shutil.rmtree(self._live_dir, ignore_errors=True)
+            self._live_dir = None
 
 
 runtime_key = pytest.StashKey[Runtime]()
@@ -170,6 +209,10 @@ class EvalItem(pytest.Item):
         self.cassette = cassette_path(
             runtime.settings.cassette_dir, runtime.settings.target, case.suite, case.id, model,
             sample)
+        if case.api == "live":  # frames, not HTTP exchanges: a file of its own kind
+            from harness.cassettes.live_item import live_path
+
+            self.cassette = live_path(self.cassette)
 
     @property
     def info(self) -> ItemInfo:
@@ -218,11 +261,10 @@ class EvalItem(pytest.Item):
                 self.replayed = self._replay_directly(runtime, replay_recorded)
                 if self.replayed == REPLAYED_DIRECTLY:
                     return
-            with recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
-                                        self.rerecord_command(),
-                                        root=runtime.settings.cassette_dir) as rec:
+            with self._open_cassette(runtime) as rec:
                 self.transcript = run_case(
-                    self.case, self.model, endpoint=runtime.endpoint(rec.replaying),
+                    self.case, self.model,
+                    endpoint=runtime.endpoint(rec.replaying, live=self.case.api == "live"),
                     recording=rec, retry=runtime.settings.retry, sample=self.sample,
                     on_retry=self._note_retry)
         except HarnessError as exc:
@@ -237,11 +279,25 @@ class EvalItem(pytest.Item):
             return "--harness-replay=full"
         if self.case.functions:
             return "function calling"
+        if self.case.api == "live":
+            return "Live API frames"
         self.transcript = replay_recorded(self.case, self.model, runtime.endpoint(True),
                                           self.cassette)
         if self.transcript is not None:
             return REPLAYED_DIRECTLY
         return "recorded from other inputs or another SDK or harness version"
+
+    def _open_cassette(self, runtime: Runtime) -> Any:
+        """The item's cassette: HTTP exchanges (vcrpy), or Live frames (``<k>.live.yaml``)."""
+        if self.case.api == "live":
+            from harness.cassettes.live_item import use_live_cassette
+
+            return use_live_cassette(self.cassette, runtime.record_mode,
+                                     self.rerecord_command(),
+                                     root=runtime.settings.cassette_dir)
+        return recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
+                                      self.rerecord_command(),
+                                      root=runtime.settings.cassette_dir)
 
     def _note_retry(self, line: str) -> None:
         """Count a retried call, and show it at -v (recording only: replay never retries)."""

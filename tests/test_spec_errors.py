@@ -434,7 +434,7 @@ BAD: list[tuple[str, str, int | None, str, list[str]]] = [
         cases:
           - id: a
             turns: [hi, sum the first 50 primes]
-        """, 3, "cases[0].turns", ["set `api: chat` or `api: interactions`",
+        """, 3, "cases[0].turns", ["set `api: chat`, `api: interactions` or `api: live`",
                                    "api 'generate_content' sends one prompt"]),
     ("turn-reference-missing", """
         cases:
@@ -460,6 +460,73 @@ BAD: list[tuple[str, str, int | None, str, list[str]]] = [
             prompt: p
             stream: true
         """, 4, "cases[0].stream", ["applies to `api: chat` only", "use `api: stream`"]),
+    ("live-upload", """
+        cases:
+          - id: a
+            api: live
+            prompt: p
+            inputs: [{file: data/x.png, upload: true}]
+        """, 5, "cases[0].inputs[0].upload",
+     ["Files API", "`api: live`", "remove `upload: true`"]),
+    ("live-turn-upload", """
+        cases:
+          - id: a
+            api: live
+            turns:
+              - prompt: p
+                inputs:
+                  - file: data/x.png
+                    upload: true
+        """, 8, "cases[0].turns[0].inputs[0].upload", ["Live turns carry their files inline"]),
+    ("live-tools", """
+        cases:
+          - id: a
+            api: live
+            prompt: p
+            config: {tools: [google_search]}
+        """, 5, "cases[0].config.tools",
+     ["not supported with `api: live` yet", "remove it, or use another api"]),
+    ("live-default-tools", """
+        defaults: {config: {tools: [google_search]}}
+        cases:
+          - id: a
+            api: live
+            prompt: p
+        """, 3, "cases[0]", ["`defaults.config.tools` applies to this case",
+                             "config: {tools: null}"]),
+    ("function-name", """
+        cases:
+          - id: a
+            prompt: p
+            functions:
+              get rate: {returns: 1}
+        """, 5, "cases[0].functions.get rate.[key]",
+     ["function name 'get rate' is not one the API accepts", "e.g. get_rate"]),
+    ("function-key-typo", """
+        cases:
+          - id: a
+            prompt: p
+            functions:
+              get_rate: {return: 1}
+        """, 5, "cases[0].functions.get_rate.return",
+     ["unknown key 'return'", "Did you mean 'returns'?"]),
+    ("function-bad-schema", """
+        cases:
+          - id: a
+            prompt: p
+            functions:
+              get_rate:
+                returns: 1
+                parameters: {type: object, required: base}
+        """, 7, "cases[0].functions.get_rate.parameters",
+     ["not a valid JSON Schema", "required", "type: object"]),
+    ("live-functions", """
+        cases:
+          - id: a
+            api: live
+            prompt: p
+            functions: {f: {returns: 1}}
+        """, 5, "cases[0].functions", ["not supported with `api: live`", "use `api: chat`"]),
 ]
 
 

@@ -21,6 +21,20 @@ class IncompleteResponse(Exception):
     """A 2xx response that ended early (a stream without a finish reason); retried."""
 
 
+class SessionDropped(IncompleteResponse):
+    """A websocket session (the Live API) closed before its turn completed; retried.
+
+    The message says which turn, the close code and the server's reason.
+    """
+
+
+class TransportFailure(Exception):
+    """No connection: refused, TLS, timeout, a refused handshake without a status; retried.
+
+    For transports the SDK does not wrap in its own errors (the Live API's websockets).
+    """
+
+
 class UnreadableResponse(Exception):
     """A 2xx response the SDK (or the transcript) could not read; retried like a 502.
 
@@ -89,7 +103,7 @@ def classify(exc: BaseException) -> tuple[int | None, float | None]:
         status, response = exc.code, exc.response
     elif isinstance(exc, ierrors.APIStatusError):
         status, response = exc.status_code, exc.response
-    elif isinstance(exc, ierrors.APIConnectionError | httpx2.TransportError):
+    elif isinstance(exc, ierrors.APIConnectionError | httpx2.TransportError | TransportFailure):
         return 503, None
     if status is None:
         return None, None
@@ -123,6 +137,9 @@ def describe_api_error(exc: BaseException, status: int, case: Case, model: str,
     if isinstance(exc, UnreadableResponse):
         return (f"API error: the response to {case.api} for case {case.id!r} with model "
                 f"{model!r} could not be read ({tries}): {exc}")
+    if isinstance(exc, SessionDropped | TransportFailure):  # no HTTP status to show
+        return (f"API error calling {case.api} for case {case.id!r} with model {model!r} "
+                f"({tries}): {exc}")
     detail = getattr(exc, "message", None) or str(exc)
     hint = _hint(status, model, endpoint)
     return (f"API error {status} calling {case.api} for case {case.id!r} with model {model!r} "

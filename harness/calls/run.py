@@ -22,17 +22,22 @@ from harness.calls.retry import (
     describe_api_error,
     unreadable,
 )
-from harness.calls.surfaces.registry import SURFACES, surface_for
+from harness.calls.surfaces.registry import surface_for
 from harness.calls.targets import Endpoint, make_client
 from harness.errors import ApiError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from harness.cassettes.live_item import LiveCassette
     from harness.cassettes.recording import Recording
     from harness.config import RetrySettings
     from harness.spec.case import Case
     from harness.transcript.values import Transcript
+
+
+# The HTTP surfaces, whose vcrpy cassettes the direct reader understands (not Live frames).
+DIRECT_APIS = ("generate_content", "stream", "chat", "interactions")
 
 
 def replay_recorded(case: Case, model: str, endpoint: Endpoint, path: Path) -> Transcript | None:
@@ -46,7 +51,7 @@ def replay_recorded(case: Case, model: str, endpoint: Endpoint, path: Path) -> T
     Returns:
         The transcript with its record-time timing, or None: replay through the SDK.
     """
-    if case.functions or case.api not in SURFACES:
+    if case.functions or case.api not in DIRECT_APIS:
         return None
     from harness.cassettes.fast import recorded_transcript
 
@@ -62,7 +67,7 @@ def _replayed_turns(transcript: Transcript) -> Transcript:
                                            for t in transcript.turns))
 
 
-def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording,
+def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording | LiveCassette,
              retry: RetrySettings, sample: int = 1,
              sleep: Callable[[float], None] = time.sleep,
              on_retry: Callable[[str], None] | None = None) -> Transcript:
@@ -74,7 +79,7 @@ def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording
         case: The case to run.
         model: The model name.
         endpoint: Where calls go.
-        recording: The item's open cassette.
+        recording: The item's open cassette (HTTP exchanges, or Live frames).
         retry: The retry policy (recording only; replay makes one attempt).
         sample: The sample number (the simulator's case headers carry it).
         sleep: Waits between attempts (tests pass a fake).

@@ -42,12 +42,15 @@ class Endpoint:
         base_url: The simulator's URL or a gateway; None for the SDK's default (or
             GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL).
         vertex: Project, location and express mode (``vertex`` only).
+        cafile: A certificate to trust for ``wss`` (the simulator's own, for ``api: live``:
+            the SDK always connects the Live API with TLS); None for the system's.
     """
 
     target: str
     recording: bool
     base_url: str | None = None
     vertex: VertexSettings | None = None
+    cafile: str | None = None
 
     @property
     def sends_case_headers(self) -> bool:
@@ -87,7 +90,7 @@ def make_client(endpoint: Endpoint) -> Any:
                          "default) needs none, nor does recording the simulator (--target sim).")
     # The SDK reads GOOGLE_GEMINI_BASE_URL when the client is made: part of the cache key.
     base_url = endpoint.base_url or os.environ.get("GOOGLE_GEMINI_BASE_URL")
-    cache_key = (target, key, base_url)
+    cache_key = (target, key, base_url, endpoint.cafile)
     if cache_key not in _clients:
         from google import genai
 
@@ -114,6 +117,11 @@ def _options(endpoint: Endpoint, version: str) -> Any:
         options.base_url = REPLAY_BASE_URL
     elif endpoint.base_url is not None:
         options.base_url = endpoint.base_url
+    if endpoint.cafile is not None and endpoint.recording:
+        import ssl
+
+        # The SDK hands `async_client_args["ssl"]` to its websocket connect (Live API) only.
+        options.async_client_args = {"ssl": ssl.create_default_context(cafile=endpoint.cafile)}
     return options
 
 

@@ -343,6 +343,7 @@ def transcript_from_path(path: Path, interaction: int | None = None) -> Transcri
     Args:
         path: A vcrpy cassette (also pydantic-ai's ``parsed_body`` variant and Ruby VCR), a raw
             JSON response body, or an SSE body; the kind is recognised by content, not name.
+            A Live API frame cassette (``*.live.yaml``) gives every turn of its session.
         interaction: For a cassette, the 0-based index into its ``interactions`` list (negative
             counts from the end). Default: the last generateContent / streamGenerateContent /
             interactions POST with a 2xx status; automatic-continuation hops before it are
@@ -355,6 +356,8 @@ def transcript_from_path(path: Path, interaction: int | None = None) -> Transcri
             a non-2xx exchange, or a body that is not a response.
 
     """
+    if path.name.endswith(".live.yaml"):
+        return _live_transcript(path)
     return recording_transcript(read_recording(path, interaction))
 
 
@@ -365,6 +368,24 @@ def recording_transcript(recording: Recording) -> Transcript:
     if recording.earlier:
         return combine_turns([*map(_parse, recording.earlier), _parse(recording)])
     return _parse(recording)
+
+
+def _live_transcript(path: Path) -> Transcript:
+    """Every turn of a live cassette's session, with the timing stored at record time."""
+    from dataclasses import replace
+
+    from harness.cassettes.live import LiveCassetteError, read_cassette
+    from harness.transcript.live import from_live_frames
+
+    try:
+        metadata, frames = read_cassette(path)
+    except LiveCassetteError as exc:
+        raise TranscriptError(str(exc)) from None
+    transcript = from_live_frames([f.get("json") for f in frames if f["direction"] == "recv"],
+                                  str(path))
+    latency = metadata.get("latency_s")
+    return replace(transcript, latency_s=latency) if isinstance(latency, int | float) \
+        else transcript
 
 
 def _parse(recording: Recording) -> Transcript:

@@ -46,10 +46,13 @@ def find_unused(root: Path, target: str, cases: Iterable[Case], models: Sequence
         models: The models every case runs against.
         samples: Overrides each case's ``samples`` when set (as ``--samples`` does).
     """
+    from harness.cassettes.live_item import live_path
+
     used: set[Path] = set()
     for case in cases:
-        used.update(cassette_path(root, target, case.suite, case.id, model, k)
-                    for model in models for k in range(1, (samples or case.samples) + 1))
+        paths = (cassette_path(root, target, case.suite, case.id, model, k)
+                 for model in models for k in range(1, (samples or case.samples) + 1))
+        used.update(live_path(p) if case.api == "live" else p for p in paths)
         case_dir = cassette_path(root, target, case.suite, case.id, "m", 1).parents[1]
         used.update(stored_path(case_dir, case, t) for t in range(len(case.conversation)))
     out = Unused()

@@ -21,7 +21,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from harness.sim import det, grounding, parse, wire
@@ -29,6 +29,7 @@ from harness.sim.deliver import BROKEN_CHUNK, BROKEN_EVENT, early_fault, stream,
 from harness.sim.errors import api_error, auth_error, json_response
 from harness.sim.faults import ATTEMPT_HEADER, FAULT_HEADER, FaultSpecError, WithTransport
 from harness.sim.files import get_file, upload
+from harness.sim.live import LIVE_PATH, bidi_generate_content
 from harness.sim.models import SIM_MODELS, Ask, Code, Script, is_sim_model
 from harness.sim.state import SimState
 
@@ -284,6 +285,7 @@ def build_app(state: SimState) -> ASGIApp:
         Route(_VERTEX_PREFIX + "/interactions", create_interaction, methods=["POST"]),
         Route(_VERTEX_PREFIX + "/interactions/{iid}", interaction_by_id,
               methods=["GET", "DELETE"]),
+        WebSocketRoute(LIVE_PATH, bidi_generate_content),
     ]
     app = Starlette(routes=routes, exception_handlers={
         HTTPException: _http_error, Exception: _http_error})

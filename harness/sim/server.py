@@ -43,11 +43,13 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(state: SimState, log_level: str) -> uvicorn.Server:
+def _server(state: SimState, log_level: str, tls: tuple[str, str] | None = None) -> uvicorn.Server:
+    certfile, keyfile = tls or (None, None)
     config = uvicorn.Config(
         build_app(state), log_level=log_level, access_log=False, lifespan="off",
         # no wall-clock Date or Server headers: responses depend only on requests
-        server_header=False, date_header=False, timeout_graceful_shutdown=1)
+        server_header=False, date_header=False, timeout_graceful_shutdown=1,
+        ssl_certfile=certfile, ssl_keyfile=keyfile)
     return uvicorn.Server(config)
 
 
@@ -62,22 +64,22 @@ class SimServer:
     """A running simulator. Use as a context manager, or call :meth:`stop`.
 
     Attributes:
-        base_url: ``http://127.0.0.1:<port>``: give it to the SDK as
-            ``HttpOptions(base_url=...)`` or ``GOOGLE_GEMINI_BASE_URL``.
+        base_url: ``http://127.0.0.1:<port>`` (``https`` when started with ``tls``): give it
+            to the SDK as ``HttpOptions(base_url=...)`` or ``GOOGLE_GEMINI_BASE_URL``.
         port: The port it listens on.
         state: Its in-memory state (cases, interactions, files; for tests and tools).
 
     """
 
     def __init__(self, state: SimState, server: uvicorn.Server, sock: socket.socket,
-                 thread: threading.Thread) -> None:
+                 thread: threading.Thread, *, scheme: str = "http") -> None:
         self.state = state
         self._server = server
         self._sock = sock
         self._thread = thread
         host, port = sock.getsockname()[:2]
         self.port: int = port
-        self.base_url = f"http://{host}:{port}"
+        self.base_url = f"{scheme}://{host}:{port}"
 
     def add_cases(self, cases: Iterable[Any]) -> int:
         """Teach the running simulator more cases (spec ``Case`` or ``SimCase``)."""
@@ -104,7 +106,7 @@ def start(cases: Iterable[Any] | None = None, *, port: int = 0,
           faults: FaultConfig | None = None, executor: Executor | None = None,
           host: str = DEFAULT_HOST, deadline_s: float = DEFAULT_DEADLINE_S,
           exec_timeout_s: float = DEFAULT_EXEC_TIMEOUT_S, log_level: str = "warning",
-          ready_timeout: float = 10.0) -> SimServer:
+          ready_timeout: float = 10.0, tls: tuple[str, str] | None = None) -> SimServer:
     """Start the simulator in a background thread; returns once it accepts connections.
 
     Args:
@@ -117,6 +119,8 @@ def start(cases: Iterable[Any] | None = None, *, port: int = 0,
         exec_timeout_s: The limit for other runs.
         log_level: uvicorn's log level.
         ready_timeout: Seconds to wait for the server to come up.
+        tls: ``(certfile, keyfile)`` to serve HTTPS and WSS. The SDK's Live API always
+            connects with ``wss``, so it needs this (and the client trusting the certificate).
 
     Raises:
         RuntimeError: the server did not come up in time.
@@ -125,7 +129,7 @@ def start(cases: Iterable[Any] | None = None, *, port: int = 0,
     """
     state = _state(cases, faults, executor, deadline_s, exec_timeout_s)
     sock = _bind(host, port)
-    server = _server(state, log_level)
+    server = _server(state, log_level, tls)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                               name=f"harness-sim-{sock.getsockname()[1]}", daemon=True)
     thread.start()
@@ -136,7 +140,7 @@ def start(cases: Iterable[Any] | None = None, *, port: int = 0,
             sock.close()
             raise RuntimeError("the harness simulator did not start (see the log above)")
         time.sleep(0.005)
-    return SimServer(state, server, sock, thread)
+    return SimServer(state, server, sock, thread, scheme="https" if tls else "http")
 
 
 def serve_forever(cases: Iterable[Any] | None = None, *, port: int = 0,

@@ -45,7 +45,7 @@ from harness.spec.models import (
 from harness.spec.source import SourceError, read_eval_text
 from harness.spec.yamlload import LoadedYaml, Path_, format_path, load_yaml
 
-_TURN_APIS = ("chat", "interactions")
+_TURN_APIS = ("chat", "interactions", "live")
 _CASE_KEYS = tuple(CaseSpec.model_fields)
 
 
@@ -215,6 +215,8 @@ class _Builder:
         functions = build_functions(raw.get("functions"), (*base, "functions"), self.add,
                                     self.doc.line_of)
         calls = self.function_checks(raw, base, functions, calls)
+        if api == "live":
+            self.live_limits(raw, base, defaults)
         if spec is None or len(self.issues) > before:
             return None
         if expect == [] and not default_checks:
@@ -254,11 +256,43 @@ class _Builder:
                      line=self.doc.line_of(base))
         if has_turns and api not in _TURN_APIS:
             self.add((*base, "turns"), f"`turns:` needs a surface that keeps a conversation: "
-                     f"set `api: chat` or `api: interactions` (api {api!r} sends one prompt)",
+                     f"set `api: chat`, `api: interactions` or `api: live` (api {api!r} sends one "
+                     "prompt)",
                      key=True)
         if raw.get("stream") is not None and api != "chat":
             self.add((*base, "stream"), f"`stream:` applies to `api: chat` only; for one "
                      f"streamed call use `api: stream` (this case has api {api!r})", key=True)
+
+    def live_limits(self, raw: dict[str, Any], base: Path_, defaults: DefaultsSpec) -> None:
+        """What `api: live` cannot do here: uploads (Files API) and extra tools."""
+        entries: list[tuple[Path_, Any]] = [((*base, "inputs"), raw.get("inputs"))]
+        turns = raw.get("turns")
+        for k, turn in enumerate(turns if isinstance(turns, list) else []):
+            if isinstance(turn, dict):
+                entries.append(((*base, "turns", k, "inputs"), turn.get("inputs")))
+        for path, inputs in entries:
+            for j, entry in enumerate(inputs if isinstance(inputs, list) else []):
+                if isinstance(entry, dict) and entry.get("upload") is True:
+                    self.add((*path, j, "upload"), "`upload: true` sends the file through the "
+                             "Files API, which the harness's `api: live` surface does not use: "
+                             "Live turns carry their files inline; remove `upload: true`",
+                             key=True)
+        if raw.get("functions") is not None:  # the function-calling loop is HTTP surfaces' only
+            self.add((*base, "functions"), "`functions:` is not supported with `api: live` "
+                     "yet (the harness answers function calls on the HTTP surfaces only); use "
+                     "`api: chat` for a conversation with functions", key=True)
+        config = raw.get("config")
+        if isinstance(config, dict) and config.get("tools"):
+            self.add((*base, "config", "tools"), "`config.tools` is not supported with "
+                     "`api: live` yet (the Live surface turns on code execution only); remove "
+                     "it, or use another api (generate_content, stream, chat, interactions)",
+                     key=True)
+        elif (not isinstance(config, dict) or "tools" not in config) and (
+                defaults.config is not None and defaults.config.tools):
+            self.add(base, "`defaults.config.tools` applies to this case, but `config.tools` "
+                     "is not supported with `api: live` yet; give this case `config: {tools: "
+                     "null}`, or move it to a file without those defaults",
+                     line=self.doc.line_of(base))
 
     def inputs(self, raw: Any, path: Path_) -> tuple[InputFile, ...]:
         """Validate `inputs:` entries against the disk (each problem names its line)."""
@@ -309,10 +343,6 @@ class _Builder:
                          "calls to declared `functions:`, and this case declares none; "
                          "declare them, or remove the key", key=True)
             return calls
-        if raw.get("api") == "live":
-            self.add((*base, "functions"), "`functions:` are answered on the HTTP surfaces "
-                     "(generate_content, stream, chat, interactions), not over the Live API",
-                     key=True)
         if any(c.name == "max_function_calls" for c in calls):
             return calls
         cap = raw.get("max_function_calls")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel
@@ -52,7 +52,8 @@ def _unwrap(tp: Any) -> Any:
 
 def _is_union(tp: Any) -> bool:
     tp = _unwrap(tp)
-    return len([a for a in get_args(tp) if a is not type(None)]) > 1 and not _is_list(tp)
+    return (len([a for a in get_args(tp) if a is not type(None)]) > 1 and not _is_list(tp)
+            and get_origin(tp) is not dict)
 
 
 def _is_list(tp: Any) -> bool:
@@ -78,6 +79,8 @@ def clean_loc(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Path_, list
             nxt = cur.model_fields[part].annotation
         elif _is_list(cur) and isinstance(part, int):
             nxt = get_args(cur)[0]
+        elif get_origin(cur) is dict and len(get_args(cur)) == 2:  # functions: {name: spec}
+            nxt = get_args(cur)[1]
         path.append(part)
         types.append(nxt)
         label_next = _is_union(nxt)
@@ -157,7 +160,7 @@ def describe(errs: list[dict[str, Any]], path: Path_, types: list[Any], *,
         return (f"unknown {what} {value!r}.{did_you_mean(value, choices)} "
                 f"Valid {what}s: {', '.join(choices)}")
     if kind == "string_pattern_mismatch":
-        return _bad_pattern(key, value)
+        return _bad_pattern(key, value, path)
     if kind == "too_short" or (key == "cases" and value is None and len(path) == 1):
         if key == "cases":
             return ("`cases:` is empty: add at least one case, e.g.\n"
@@ -173,7 +176,11 @@ def describe(errs: list[dict[str, Any]], path: Path_, types: list[Any], *,
     return f"{err['msg']} (got {got(value)})"
 
 
-def _bad_pattern(key: str, value: Any) -> str:
+def _bad_pattern(key: str, value: Any, path: Path_ = ()) -> str:
+    if key == "[key]" and "functions" in path:
+        return (f"function name {value!r} is not one the API accepts: use letters, digits, "
+                "'_', '.', ':' or '-', starting with a letter or '_', at most 128 characters "
+                f"(e.g. {re.sub(r'[^A-Za-z0-9_.:-]+', '_', str(value)).strip('_') or 'lookup'})")
     if key == "prompt":
         return "the prompt is blank: write the question the model should answer"
     if key == "reference":
@@ -181,6 +188,8 @@ def _bad_pattern(key: str, value: Any) -> str:
                 "(e.g. `reference: |` and the code indented below it), or remove `reference:`")
     if key in ("id", "suite"):
         return bad_name("case id" if key == "id" else "suite", str(value))
+    if "tags" not in path and not str(value).strip():
+        return f"`{key}` is blank: write it, or remove the key"
     fixed = re.sub(r"\W+", "_", str(value)).strip("_") or "my_tag"
     return (f"tag {value!r} is not a valid tag: tags become pytest marks, so use letters, "
             f"digits and '_', starting with a letter or '_'. For example: "

@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from harness.checks.numbers import integral
 
-Api = Literal["generate_content", "stream", "interactions", "chat"]
+Api = Literal["generate_content", "stream", "interactions", "chat", "live"]
 Tool = Literal["google_search", "url_context"]
 TOOLS: tuple[str, ...] = get_args(Tool)
 APIS: tuple[str, ...] = get_args(Api)
@@ -184,7 +184,7 @@ class CaseSpec(_Strict):
     inputs: list[InputSpec] | None = Field(default=None, description=(
         "Files sent before the prompt (with `turns:`, before the first turn's)."))
     turns: list[_Prompt | TurnSpec] | None = Field(default=None, min_length=1, description=(
-        "User turns of a conversation (api: chat or interactions), instead of `prompt`."))
+        "User turns of a conversation (api: chat, interactions or live), instead of `prompt`."))
     functions: dict[Annotated[str, Field(pattern=_FUNCTION_NAME)], FunctionSpec] | None = Field(
         default=None, description=(
             "Functions the model may call beside code execution, by name, with canned "

@@ -64,7 +64,7 @@ def from_generate_content(
         candidates.append(candidate)
         finish_reason = enum_str(candidate.finish_reason) or finish_reason
         for part in (candidate.content.parts if candidate.content else None) or []:
-            step = _part_step(part)
+            step = part_step(part)
             if step is not None:
                 steps.append(step)
     if not saw_candidate and not errors:
@@ -76,7 +76,8 @@ def from_generate_content(
                             grounding=from_candidates(candidates))
 
 
-def _part_step(part: types.Part) -> Step | None:
+def part_step(part: types.Part) -> Step | None:
+    """One content part as a step (None for parts that carry nothing judged)."""
     thought = bool(part.thought)
     if part.executable_code is not None:
         code = part.executable_code

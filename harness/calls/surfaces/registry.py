@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from harness.calls.surfaces.chat import Chat
 from harness.calls.surfaces.generate import GenerateContent
 from harness.calls.surfaces.interactions import Interactions
+from harness.calls.surfaces.live import Live
 from harness.calls.surfaces.stream import Stream
 from harness.errors import SetupError
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from harness.spec.case import Case
 
 SURFACES: dict[str, Surface] = {s.name: s for s in (GenerateContent(), Stream(), Interactions(),
-                                                    Chat())}
+                                                    Chat(), Live())}
 
 
 def surface_for(case: Case) -> Surface:
