@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.checks.api import CheckCall
 from harness.spec.yamlload import Path_
 
 DEFAULT_MAX_CALLS = 10
@@ -92,6 +93,28 @@ def build_functions(raw: Any, base: Path_, add: AddIssue,
                                 parameters if isinstance(parameters, dict) else None,
                                 results, line_of(where) or 0))
     return tuple(out)
+
+
+def with_limit_check(raw: dict[str, Any], base: Path_, functions: tuple[FunctionDecl, ...],
+                     calls: list[CheckCall], add: Callable[..., None]) -> list[CheckCall]:
+    """The case's checks, plus ``max_function_calls: <limit>`` when it declares functions.
+
+    A model that keeps calling is stopped at the limit, and this check then fails the case
+    (unless the case gives its own). ``max_function_calls`` without functions is an error.
+    """
+    if not functions:
+        if raw.get("max_function_calls") is not None:
+            add((*base, "max_function_calls"), "`max_function_calls` limits the calls to "
+                "declared `functions:`, and this case declares none; declare them, or remove "
+                "the key", key=True)
+        return calls
+    if any(c.name == "max_function_calls" for c in calls):
+        return calls
+    from harness.checks.registry import parse_check
+
+    cap = raw.get("max_function_calls")
+    return [*calls, parse_check({"max_function_calls": cap if isinstance(cap, int)
+                                 else DEFAULT_MAX_CALLS})]
 
 
 def _check_schema(schema: dict[str, Any], where: Path_, add: AddIssue) -> None:

@@ -22,7 +22,7 @@ from harness.checks.api import CheckCall
 from harness.checks.registry import CheckParseError, parse_check
 from harness.paths import display_path
 from harness.spec.case import Case, EvalFile, SpecError, SpecIssue, SpecWarning, Turn
-from harness.spec.functions import DEFAULT_MAX_CALLS, FunctionDecl, build_functions
+from harness.spec.functions import DEFAULT_MAX_CALLS, build_functions, with_limit_check
 from harness.spec.inputs import InputError, InputFile, resolve_input
 from harness.spec.messages import (
     bad_name,
@@ -214,7 +214,7 @@ class _Builder:
         turns = self.turns(raw.get("turns"), (*base, "turns"), inputs, raw.get("reference"))
         functions = build_functions(raw.get("functions"), (*base, "functions"), self.add,
                                     self.doc.line_of)
-        calls = self.function_checks(raw, base, functions, calls)
+        calls = with_limit_check(raw, base, functions, calls, self.add)
         if api == "live":
             self.live_limits(raw, base, defaults)
         if spec is None or len(self.issues) > before:
@@ -332,22 +332,6 @@ class _Builder:
             out.append(Turn(entry["prompt"], (first_inputs if k == 0 else ()) + inputs,
                             tuple(calls), own if isinstance(own, str) else None, line))
         return tuple(out)
-
-    def function_checks(self, raw: dict[str, Any], base: Path_,
-                        functions: tuple[FunctionDecl, ...],
-                        calls: list[CheckCall]) -> list[CheckCall]:
-        """A case with functions fails when the harness had to stop its call loop."""
-        if not functions:
-            if raw.get("max_function_calls") is not None:
-                self.add((*base, "max_function_calls"), "`max_function_calls` limits the "
-                         "calls to declared `functions:`, and this case declares none; "
-                         "declare them, or remove the key", key=True)
-            return calls
-        if any(c.name == "max_function_calls" for c in calls):
-            return calls
-        cap = raw.get("max_function_calls")
-        return [*calls, parse_check({"max_function_calls": cap if isinstance(cap, int)
-                                     else DEFAULT_MAX_CALLS})]
 
     def needs_reference(self, calls: list[CheckCall], reference: Any, path: Path_,
                         what: str) -> None:
