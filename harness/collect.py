@@ -367,6 +367,12 @@ class EvalItem(pytest.Item):
         """Point at the case's line in the YAML file."""
         return self.path, self.case.line - 1, self.name
 
+    def release(self) -> None:
+        """Drop what the record now holds: pytest keeps every item until the session ends."""
+        self.transcript = None
+        self.check_results = []
+        self.reference_outputs = {}
+
     def record(self, verdict: str, error: dict[str, str] | None = None) -> dict[str, Any]:
         """This item's result record."""
         runtime = self.config.stash[runtime_key]

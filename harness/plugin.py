@@ -83,8 +83,11 @@ def pytest_configure(config: pytest.Config) -> None:
     record_mode = config.getoption("--record-mode", default=None) or "none"
     config.stash[runtime_key] = Runtime(settings=settings, record_mode=record_mode,
                                         pytestconfig=config)
-    if not hasattr(config, "workerinput"):  # xdist workers forward reports instead
+    worker = getattr(config, "workerinput", None)
+    if worker is None:
         config.pluginmanager.register(RecordSink(config), "harness-records")
+    elif worker.get(RUN_ID_KEY):  # an xdist worker writes its own records into the run
+        config.stash[worker_writer_key] = worker_writer(config, worker)
     if config.getoption("markers", default=False):
         register_tag_markers(config)
 
@@ -116,6 +119,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
     if runtime_key in config.stash:
         config.stash[runtime_key].close()
+    writer = config.stash.get(worker_writer_key, None)
+    if writer is not None:
+        writer.close()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -127,16 +133,29 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+RUN_ID_KEY = "harness_run_id"  # in xdist's workerinput: the run the workers write into
+worker_writer_key = pytest.StashKey[Any]()
+
+
+def worker_writer(config: pytest.Config, worker: dict[str, Any]) -> Any:
+    """An xdist worker's writer of ``results.<worker>.jsonl`` in the controller's run."""
+    from harness.collect import runtime_key
+    from harness.results.records import ResultsWriter
+
+    report_dir = config.stash[runtime_key].settings.report_dir
+    return ResultsWriter(report_dir, worker[RUN_ID_KEY], part=str(worker.get("workerid", "gw")))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item,
                               call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    """Attach the item's result record to its final report (xdist forwards it)."""
+    """Give the item's final report its result record (or, on an xdist worker, write it)."""
     from harness.collect import EvalItem
 
     report = yield
     if not isinstance(item, EvalItem):
         return report
-    verdict = None
+    verdict, error = None, None
     if report.when == "setup" and report.skipped:
         verdict = "skipped"
     elif report.when == "setup" and report.failed:
@@ -144,12 +163,19 @@ def pytest_runtest_makereport(item: pytest.Item,
         verdict = "error"
         error = {"kind": err.kind if err else "internal",
                  "message": str(err) if err else str(call.excinfo.value if call.excinfo else "")}
-        report.harness_record = item.record(verdict, error)
-        return report
     elif report.when == "call":
         verdict = "pass" if report.passed else "fail"
-    if verdict is not None:
-        report.harness_record = item.record(verdict)
+    if verdict is None:
+        return report
+    record = item.record(verdict, error)
+    item.release()  # the record has it all: a long run must not hold every transcript
+    writer = item.config.stash.get(worker_writer_key, None)
+    if writer is None:
+        report.harness_record = record
+    else:
+        # Written here: a whole transcript through xdist's pipe would block the worker.
+        writer.write(record)
+        report.harness_written = {"verdict": verdict, "replayed": record.get("replayed")}
     return report
 
 
@@ -171,8 +197,12 @@ class RecordSink:
     """The controlling process's side: records, reports, the gate (xdist workers forward)."""
 
     def __init__(self, config: pytest.Config) -> None:
+        from harness.results.records import new_run_id
+
         self.config = config
+        self.run_id = new_run_id()  # known before xdist starts its workers: they write in it
         self.writer: Any = None
+        self.records = 0
         self.run_end: Any = None
         self.other_failures = 0  # failures that are not eval FAILs: ERRORs, broken tests
         self.deselected = 0
@@ -187,31 +217,48 @@ class RecordSink:
         if report.failed:
             self.other_failures += 1
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist: tell each worker which run to write its records into."""
+        node.workerinput[RUN_ID_KEY] = self.run_id
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Store the record a report carries; count what is not an eval FAIL."""
-        record = getattr(report, "harness_record", None)
-        if report.failed and not (record is not None and record["verdict"] == "fail"):
+        record = report.__dict__.pop("harness_record", None)  # held no longer than needed
+        seen = record if record is not None else getattr(report, "harness_written", None)
+        if report.failed and not (seen is not None and seen["verdict"] == "fail"):
             self.other_failures += 1
-        if record is None:
+        if seen is None:
             return
-        if record.get("replayed"):
-            self.replayed[record["replayed"]] += 1
+        self.records += 1
+        if seen.get("replayed"):
+            self.replayed[seen["replayed"]] += 1
+        if record is not None:
+            self._writer().write(record)
+
+    def _writer(self) -> Any:
         from harness.collect import runtime_key
         from harness.results.records import ResultsWriter
 
         if self.writer is None:
-            self.writer = ResultsWriter(self.config.stash[runtime_key].settings.report_dir)
-        self.writer.write(record)
+            self.writer = ResultsWriter(self.config.stash[runtime_key].settings.report_dir,
+                                        self.run_id)
+        return self.writer
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Summarize, write the reports, and apply the gate to the exit status."""
-        if self.writer is None:
+        if not self.records:
             return
-        self.writer.close()
         from harness.collect import runtime_key
+        from harness.results.records import merge_parts
         from harness.session import finish_run, gate_exit_status
 
+        writer = self._writer()
+        if writer.count == 0:  # every record came from xdist workers: point `latest` here
+            writer.start()
+        writer.close()
+        merge_parts(writer.run_dir)
         runtime = self.config.stash[runtime_key]
         opt = self.config.option
         full_record_run = (runtime.record_mode != "none" and not self.deselected

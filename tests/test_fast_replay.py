@@ -120,3 +120,19 @@ def test_an_edited_case_is_never_served_a_stale_recording(project: pytest.Pytest
     assert outcomes(stale) == {node(c): "ERROR" for c in cases}, stale.stdout.str()
     out = stale.stdout.str()
     assert out.count("--record-mode=rewrite") >= 3 and "replay: 0 of 3 items read straight" in out
+
+
+def test_committed_cassettes_stay_readable_by_vcrpy_and_pytest_recording() -> None:
+    from pytest_recording._vcr import CombinedPersister
+    from vcr.persisters.filesystem import FilesystemPersister
+    from vcr.serializers import yamlserializer
+
+    root = Path(__file__).resolve().parents[1] / "cassettes" / "sim"
+    paths = [p for p in sorted(root.rglob("[0-9]*.yaml")) if not p.name.endswith(".live.yaml")]
+    assert len(paths) > 100
+    for path in paths:
+        requests, responses = CombinedPersister([]).load_cassette(str(path), yamlserializer)
+        assert requests and len(requests) == len(responses), path
+        plain = FilesystemPersister.load_cassette(str(path), yamlserializer)
+        assert len(plain) == 2, f"{path}: vcrpy's `metadata` (pytest-recording cannot load it)"
+        assert "request_fingerprint" in path.read_text()

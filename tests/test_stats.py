@@ -344,3 +344,33 @@ def test_summary_is_json_ready() -> None:
     s = summarize_model("m", [rec("a", "pass", sample=k) for k in (1, 2)])
     text = json.dumps(model_summary_to_json(s), allow_nan=False)
     assert '"pass_at_k": {"1": 1.0, "2": 1.0}' in text
+
+
+def test_spread_equals_numpys_median_and_p90_without_importing_it() -> None:
+    import random
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from harness.stats.summary import spread
+
+    rng = random.Random(3)
+    for n in (1, 2, 3, 10, 11, 101):
+        vals = [rng.choice([rng.random() * 100, 5.0, 1e-9 * rng.random()]) for _ in range(n)]
+        got = spread([*vals, None])
+        assert (got.median, got.p90, got.n) == (float(np.median(vals)),
+                                                float(np.percentile(vals, 90)), n)
+    # A run's end without comparisons (one model) must not pay for numpy or scipy.
+    code = ("import sys, tempfile, pathlib\n"
+            "from harness.report.synthetic import synthetic_run\n"
+            "from harness.session import finish_run\n"
+            "from harness.config import Settings\n"
+            "d = pathlib.Path(tempfile.mkdtemp())\n"
+            "synthetic_run(d, 'r1', models=[('m', 0.7)])\n"
+            "finish_run(d / 'r1', 'r1', Settings(root=d, report_dir=d),"
+            " append_to_history=False)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'scipy'))[:3])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

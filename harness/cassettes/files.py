@@ -175,7 +175,38 @@ def load_cassette(text: str, *, where: str) -> tuple[list[Exchange], dict[str, A
         raise TranscriptError(f"{where}: expected a cassette with a top-level `interactions:` "
                               "list (vcrpy) or `http_interactions:` (Ruby VCR)")
     meta = doc.get("metadata")
-    return [_exchange(i, it) for i, it in enumerate(items)], meta if isinstance(meta, dict) else {}
+    meta = dict(meta) if isinstance(meta, dict) else {}
+    if isinstance(doc.get("harness"), dict):  # the harness's own top-level mapping
+        meta["harness"] = doc["harness"]
+    return [_exchange(i, it) for i, it in enumerate(items)], meta
+
+
+def harness_meta(text: str) -> dict[str, Any]:
+    """A cassette's ``harness:`` mapping, read without parsing the exchanges before it.
+
+    It is the file's last top-level key (appended after vcrpy wrote the file); cassettes
+    from before that kept it in vcrpy's ``metadata.harness``.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    at = text.rfind("\nharness:\n")
+    if at >= 0:
+        try:
+            block = yaml.load(text[at + 1:], Loader=loader)
+        except yaml.YAMLError:
+            block = None
+        if isinstance(block, dict) and isinstance(block.get("harness"), dict):
+            return dict(block["harness"])
+    if "\nmetadata:" in text:
+        try:
+            doc = yaml.load(text, Loader=loader)
+        except yaml.YAMLError:
+            return {}
+        meta = doc.get("metadata") if isinstance(doc, dict) else None
+        old = meta.get("harness") if isinstance(meta, dict) else None
+        return dict(old) if isinstance(old, dict) else {}
+    return {}
 
 
 def select_exchange(exchanges: list[Exchange], interaction: int | None, *,

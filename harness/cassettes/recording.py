@@ -15,7 +15,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +81,21 @@ def make_vcr(pytestconfig: Any | None = None) -> Any:
 
 @dataclass
 class Recording:
-    """The cassette of one item while its call runs."""
+    """The cassette of one item while its call runs.
+
+    Attributes:
+        cassette: vcrpy's Cassette.
+        path: The final cassette path.
+        replaying: True in replay.
+        meta: What the harness keeps beside the exchanges (record-time timing, the request
+            fingerprint): a top-level ``harness:`` mapping of the cassette file. Not vcrpy's
+            ``metadata``, which pytest-recording (0.15) cannot load.
+    """
 
     cassette: Any
     path: Path
     replaying: bool
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def mark(self) -> int:
         """A point to roll back to if the next attempt fails (see :meth:`rollback`)."""
@@ -127,16 +137,11 @@ class Recording:
 
     def _store(self, values: dict[str, Any]) -> None:
         if not self.replaying:
-            stored = self.cassette._metadata.get(METADATA_KEY)  # vcrpy persists `metadata`
-            self.cassette._metadata[METADATA_KEY] = {
-                **(stored if isinstance(stored, dict) else {}), **values}
-            self.cassette.dirty = True
+            self.meta.update(values)
 
     def stored_timing(self) -> dict[str, float | None]:
         """Timing stored when the cassette was recorded ({} for older cassettes)."""
-        value = self.cassette._metadata.get(METADATA_KEY, {})
-        return {k: v for k, v in value.items() if k in ("latency_s", "ttft_s")} \
-            if isinstance(value, dict) else {}
+        return {k: v for k, v in self.meta.items() if k in ("latency_s", "ttft_s")}
 
 
 @contextmanager
@@ -182,7 +187,7 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, 
         replay.TRANSPORT.cassette, replay.TRANSPORT.last_played = cas, None
         try:
             with blocking_context(allowed_hosts=None):
-                yield Recording(cas, path, replaying=True)
+                yield Recording(cas, path, replaying=True, meta=stored_meta(path))
         except vcr.errors.CannotOverwriteExistingCassetteException as exc:
             raise CassetteError(describe_miss(exc, path, rerecord_hint)) from None
         finally:
@@ -199,12 +204,39 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, 
     vcr_mode = "all" if record_mode == "all" else "new_episodes"
     try:
         with my_vcr.use_cassette(str(tmp), record_mode=vcr_mode) as cas:
-            yield Recording(cas, path, replaying=False)
+            rec = Recording(cas, path, replaying=False)
+            yield rec
+        if tmp.exists() and rec.meta:
+            append_meta(tmp, rec.meta)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a failed re-record must not touch the good cassette
         raise
     if tmp.exists():
         os.replace(tmp, path)
+
+
+def append_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Add the harness's top-level ``harness:`` mapping to a cassette vcrpy just wrote.
+
+    vcrpy and pytest-recording read only ``interactions`` (and ``metadata``): a key of its
+    own keeps the file theirs to read.
+    """
+    import yaml
+
+    block = yaml.safe_dump({METADATA_KEY: meta}, sort_keys=False, default_flow_style=False)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(block)
+
+
+def stored_meta(path: Path) -> dict[str, Any]:
+    """The ``harness:`` mapping of a cassette (older cassettes: vcrpy's ``metadata.harness``)."""
+    from harness.cassettes.files import harness_meta
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return harness_meta(text)
 
 
 

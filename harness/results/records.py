@@ -82,11 +82,18 @@ def make_record(*, item: dict[str, Any], verdict: str, transcript: Transcript | 
 
 
 class ResultsWriter:
-    """Appends records to a run directory created on the first record."""
+    """Appends records to a run directory created on the first record.
 
-    def __init__(self, report_dir: Path, run_id: str | None = None) -> None:
+    An xdist worker writes its own ``results.<worker>.jsonl`` (``part``), so that records
+    do not travel through xdist's pipe; the controller appends the parts to
+    ``results.jsonl`` at the end (:func:`merge_parts`).
+    """
+
+    def __init__(self, report_dir: Path, run_id: str | None = None, *,
+                 part: str | None = None) -> None:
         self.report_dir = report_dir
         self.run_id = run_id or new_run_id()
+        self.part = part
         self.count = 0
         self._fh: Any = None
 
@@ -97,19 +104,24 @@ class ResultsWriter:
 
     @property
     def results_path(self) -> Path:
-        """The run's ``results.jsonl``."""
-        return self.run_dir / "results.jsonl"
+        """The run's ``results.jsonl`` (a worker's part: ``results.<worker>.jsonl``)."""
+        return self.run_dir / (f"results.{self.part}.jsonl" if self.part else "results.jsonl")
+
+    def start(self) -> None:
+        """Create the run directory and open the results file (the first write does it too)."""
+        if self._fh is None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self._fh = self.results_path.open("a", encoding="utf-8")
+            if self.part is None:
+                self._point_latest()
 
     def write(self, record: dict[str, Any]) -> None:
         """Store images as files, then append the record as one line."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.start()
         for step in (record.get("transcript") or {}).get("steps", []):
             if step.get("type") == "image" and "data" in step:
                 step["file"] = self._store_image(step.pop("data"), step.get("mime_type"),
                                                  step.get("sha256"))
-        if self._fh is None:
-            self._fh = self.results_path.open("a", encoding="utf-8")
-            self._point_latest()
         self._fh.write(redact(json.dumps(record, ensure_ascii=False, sort_keys=True)) + "\n")
         self._fh.flush()  # a crashed run still leaves every finished item on disk
         self.count += 1
@@ -127,9 +139,11 @@ class ResultsWriter:
         digest = sha or hashlib.sha256(raw).hexdigest()
         rel = f"images/{digest}.{_EXT.get(mime or '', 'bin')}"
         path = self.run_dir / rel
-        if not path.exists():
+        if not path.exists():  # content-addressed: xdist workers may write the same one
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(raw)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            tmp.write_bytes(raw)
+            os.replace(tmp, path)
         return rel
 
     def _point_latest(self) -> None:
@@ -145,6 +159,25 @@ class ResultsWriter:
                 return
             latest.unlink(missing_ok=True)
             latest.write_text(self.run_id + "\n", encoding="utf-8")
+
+
+def merge_parts(run_dir: Path) -> int:
+    """Append the xdist workers' ``results.<worker>.jsonl`` to ``results.jsonl``; remove them.
+
+    Returns:
+        How many records were appended.
+    """
+    parts = sorted(run_dir.glob("results.*.jsonl"))
+    count = 0
+    if not parts:
+        return count
+    with (run_dir / "results.jsonl").open("a", encoding="utf-8") as out:
+        for part in parts:
+            text = part.read_text(encoding="utf-8")
+            out.write(text)
+            count += text.count("\n")
+            part.unlink()
+    return count
 
 
 def read_results(path: Path) -> Iterator[dict[str, Any]]:

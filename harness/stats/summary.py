@@ -12,6 +12,8 @@ Conventions (stated once, used everywhere):
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from math import comb
@@ -97,14 +99,25 @@ class Spread:
 
 
 def spread(values: Iterable[float | None]) -> Spread:
-    """Median and p90 of the values that are not None."""
-    import numpy as np
+    """Median and p90 of the values that are not None.
 
-    vals = [float(v) for v in values if v is not None]
+    Computed as numpy computes them (its default linear interpolation, same rounding), but
+    without importing numpy: a run without comparisons never pays for it.
+    """
+    vals = sorted(float(v) for v in values if v is not None)
     if not vals:
         return Spread(None, None, 0)
-    arr = np.asarray(vals)
-    return Spread(float(np.median(arr)), float(np.percentile(arr, 90)), len(vals))
+    return Spread(statistics.median(vals), _percentile(vals, 0.9), len(vals))
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    """numpy.percentile's ``linear`` method on sorted values (its two-sided lerp)."""
+    pos = q * (len(ordered) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    a, b, t = ordered[lo], ordered[hi], pos - lo
+    # numpy interpolates from the nearer end, which keeps results exact at the ends.
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
 
 
 @dataclass(frozen=True)
