@@ -124,6 +124,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         writer.close()
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move what collection built out of the garbage collector's way (eval sessions only).
+
+    Cases, items and imported modules live until the session ends; freezing them keeps every
+    later collection from walking them again (measured: the collector's passes grew the cost
+    per item with the size of the suite).
+    """
+    from harness.collect import EvalItem
+
+    if any(isinstance(item, EvalItem) for item in session.items):
+        import gc
+
+        gc.collect()  # collection's own garbage goes now, not into the frozen generation
+        gc.freeze()
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """Collect ``*.eval.yaml`` files."""
     from harness.collect import SUFFIX, EvalFile
@@ -133,6 +149,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+# Below this many replayed items the terminal advises against -n N (measured slower at 1,000).
+XDIST_WORTH = 5000
 RUN_ID_KEY = "harness_run_id"  # in xdist's workerinput: the run the workers write into
 worker_writer_key = pytest.StashKey[Any]()
 
@@ -289,6 +307,13 @@ class RecordSink:
                              else "a failing gate fails the run"))
         if self.replayed:
             tr.write_line(replay_line(self.replayed))
+            if self.config.getoption("numprocesses", None) and self.records < XDIST_WORTH:
+                tr.write_line(
+                    "note: replay under pytest-xdist: every worker imports the SDK and collects "
+                    "the suite again, while direct replay takes milliseconds per item; at 1,000 "
+                    "items -n 2 took 1.55x as long as a serial run (benchmarks/replay_bench.py). "
+                    "Replay serially unless the suite is far larger; xdist pays off when "
+                    "recording.")
         for name, path in self.run_end.paths.items():
             tr.write_line(f"{name}: {display_path(path)}")
         if self.run_end.history_appended:

@@ -89,7 +89,8 @@ def parse_check(raw: Any) -> CheckCall:
             valid choices.
 
     """
-    checks = all_checks()
+    _load_entry_points()
+    checks = registered()  # sorted (all_checks) only for the messages below: this runs per check
     if isinstance(raw, str):
         name, value, form = raw, None, "bare"
     elif isinstance(raw, dict) and len(raw) == 1:
@@ -100,6 +101,7 @@ def parse_check(raw: Any) -> CheckCall:
             "each expect entry is a check name (`- code_executed`) or a one-key mapping "
             f"(`- answer_number: 42`), got {short_repr(raw)}")
     if not isinstance(name, str) or name not in checks:
+        checks = all_checks()
         near = get_close_matches(str(name), list(checks), n=1)
         hint = f" Did you mean {near[0]!r}?" if near else ""
         raise CheckParseError(f"unknown check {name!r}.{hint} Valid checks: "

@@ -91,6 +91,7 @@ class _Builder:
 
     def __init__(self, path: Path, doc: LoadedYaml, root: Path | None = None) -> None:
         self.path, self.doc, self.root = path, doc, root
+        self.shown = display_path(path)  # once per file: every case's reference names it
         self.issues: list[SpecIssue] = []
 
     def add(self, path: Path_, message: str, *, key: bool = False,
@@ -353,7 +354,7 @@ class _Builder:
         try:
             with warnings.catch_warnings():  # e.g. invalid escapes: the run reports those
                 warnings.simplefilter("ignore")
-                compile(source, f"{display_path(self.path)}:{line}", "exec", dont_inherit=True)
+                compile(source, f"{self.shown}:{line}", "exec", dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             literal = self.doc.styles.get(path) == "|"
             lineno = exc.lineno if isinstance(exc, SyntaxError) else None
