@@ -177,3 +177,15 @@ def test_the_html_report_shows_calls_and_answers_and_the_answer_after_them() -> 
     assert "function call · get_rate" in html and "answered by the harness · get_rate" in html
     assert "&quot;rate&quot;: 1.5" in html and "unknown type" not in html
     assert html.count("It is 1.5.") == 1 and "Looking it up." in html
+
+
+def test_the_html_report_lists_search_queries_and_sources_with_inert_links() -> None:
+    from harness.report.panels import grounding_html
+
+    html = grounding_html({"queries": ["tallest <b>buildings</b>"], "sources": [
+        {"kind": "web", "uri": "https://example.org/a", "title": "Example"},
+        {"kind": "web", "uri": "javascript:alert(1)", "title": "bad"}]})
+    assert "tallest &lt;b&gt;buildings&lt;/b&gt;" in html
+    assert '<a href="https://example.org/a"' in html and "javascript:" not in html.split("bad")[0]
+    assert 'href="javascript' not in html
+    assert grounding_html(None) == ""

@@ -146,6 +146,30 @@ def _step(step: Mapping[str, Any], attempt: int, run_dir: Path | None, limits: L
     return f'<p class="note">step of unknown type {e(kind)}</p>'
 
 
+def grounding_html(grounding: Any) -> str:
+    """What Google Search / URL context reported: the queries and the sources.
+
+    Only http(s) sources become links (a recorded ``javascript:`` URI stays text); ""
+    when the response carried no grounding.
+    """
+    if not isinstance(grounding, Mapping):
+        return ""
+    queries = [str(q) for q in grounding.get("queries") or []]
+    items = []
+    for src in grounding.get("sources") or []:
+        if not isinstance(src, Mapping):
+            continue
+        uri, title = str(src.get("uri") or ""), str(src.get("title") or src.get("domain") or "")
+        label = e(title or uri or str(src.get("kind") or "source"))
+        link = (f'<a href="{e(uri)}" rel="noopener noreferrer nofollow">{label}</a>'
+                if uri.startswith(("https://", "http://")) else label)
+        status = f' <span class="muted">{e(src.get("status"))}</span>' if src.get("status") else ""
+        items.append(f"<li>{link}{status}</li>")
+    shown = "; ".join(e(q) for q in queries) or "none"
+    return (f'<div class="st grounding"><div class="sh">grounding · queries: {shown}</div>'
+            f'<ul>{"".join(items)}</ul></div>')
+
+
 def steps_html(transcript: Mapping[str, Any], run_dir: Path | None, limits: Limits) -> str:
     """The steps in order, then the final answer; answer text is shown once, in its box."""
     steps: Sequence[Mapping[str, Any]] = transcript.get("steps") or []
@@ -165,6 +189,7 @@ def steps_html(transcript: Mapping[str, Any], run_dir: Path | None, limits: Limi
         html = _step(step, attempt, run_dir, limits)
         used += len(html) if step.get("type") != "image" else 0
         parts.append(html)
+    parts.append(grounding_html(transcript.get("grounding")))
     final = str(transcript.get("final_text") or "")
     parts.append('<div class="answer"><div class="sh">final answer</div>'
                  + (_pre(final, limits, "prose") if final else
