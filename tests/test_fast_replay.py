@@ -87,6 +87,8 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     (pytester.path / "evals" / "data").mkdir(parents=True)
     (pytester.path / "evals" / "data" / "sales.csv").write_text(CSV)
     (pytester.path / "evals" / "fast.eval.yaml").write_text(PROJECT_EVAL)
+    pytester.makeconftest("import sys\n\n\ndef pytest_unconfigure(config):\n"
+                          "    print('genai imported:', 'google.genai' in sys.modules)\n")
     return pytester
 
 
@@ -104,6 +106,7 @@ def test_an_edited_case_is_never_served_a_stale_recording(project: pytest.Pytest
     direct = project.runpytest_subprocess("evals", "-rA", "-p", "no:cacheprovider")
     assert outcomes(direct) == outcomes(rec)
     assert "replay: 3 of 3 items read straight from their recordings" in direct.stdout.str()
+    assert "genai imported: False" in direct.stdout.str()  # no SDK at all on this path
     full = project.runpytest_subprocess("evals", "-rA", "-p", "no:cacheprovider",
                                         "--harness-replay=full")
     assert "through the SDK: 3 (--harness-replay=full)" in full.stdout.str()

@@ -373,3 +373,10 @@ def test_stream_chunks_as_a_json_array_read_like_the_sse() -> None:
         chunks = [json.loads(line[len("data: "):]) for line in text.splitlines()
                   if line.startswith("data: ")]
         check(parse_body(json.dumps(chunks)), case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.file for c in CASES])
+def test_the_sdk_free_reader_reads_every_response_as_the_sdk_does(case: Case) -> None:
+    """Direct replay reads generateContent JSON without the SDK (harness.transcript.rawjson)."""
+    body = (CORPUS / case.file).read_bytes()
+    assert parse_body(body, raw=True).to_json() == parse_body(body).to_json()

@@ -117,6 +117,7 @@ def test_random_streams(stream: tuple[list[Any], list[Any]], sep: str) -> None:
     sse = "".join(f"data: {json.dumps(c)}{sep}" for c in chunks)
     t = parse_body(sse)
     assert parse_body(json.dumps(chunks)).to_json() == t.to_json()
+    assert parse_body(sse, raw=True).to_json() == t.to_json()  # direct replay's reader
 
     n_code = sum("executableCode" in p for p in seq)
     assert len(t.code_runs) == n_code

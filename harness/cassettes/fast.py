@@ -20,6 +20,7 @@ from harness.cassettes.recording import FINGERPRINT_KEY, METADATA_KEY
 from harness.errors import HarnessError
 from harness.redact import redact
 from harness.transcript.bodies import TranscriptError
+from harness.transcript.rawjson import WireError
 
 if TYPE_CHECKING:
     from harness.transcript.values import Transcript
@@ -48,7 +49,7 @@ def recorded_transcript(path: Path, fingerprint: str) -> Transcript | None:
         # Nothing here talks to the network; the guard holds as on the full path regardless.
         with blocking_context(allowed_hosts=None):
             return _transcript(text, path, fingerprint)
-    except (TranscriptError, HarnessError):
+    except (TranscriptError, HarnessError, WireError):
         return None
 
 
@@ -59,4 +60,4 @@ def _transcript(text: str, path: Path, fingerprint: str) -> Transcript | None:
         return None
     if not exchanges or not all(e.ok for e in exchanges):
         return None  # vcrpy drops these on load: let the full path say what it makes of it
-    return recording_transcript(cassette_recording(exchanges, meta, path))
+    return recording_transcript(cassette_recording(exchanges, meta, path), raw=True)

@@ -392,13 +392,20 @@ def transcript_from_path(path: Path, interaction: int | None = None) -> Transcri
     return recording_transcript(read_recording(path, interaction))
 
 
-def recording_transcript(recording: Recording) -> Transcript:
-    """The transcript of a picked recording, with a conversation's earlier turns."""
+def recording_transcript(recording: Recording, *, raw: bool = False) -> Transcript:
+    """The transcript of a picked recording, with a conversation's earlier turns.
+
+    Args:
+        recording: From :func:`read_recording` or :func:`cassette_recording`.
+        raw: Read generateContent bodies without the SDK's types (only for responses the
+            SDK accepted when they were recorded: :mod:`harness.transcript.rawjson`).
+    """
     from harness.transcript.values import combine_turns
 
     if recording.earlier:
-        return combine_turns([*map(_parse, recording.earlier), _parse(recording)])
-    return _parse(recording)
+        return combine_turns([*(_parse(r, raw) for r in recording.earlier),
+                              _parse(recording, raw)])
+    return _parse(recording, raw)
 
 
 def _live_transcript(path: Path) -> Transcript:
@@ -419,7 +426,7 @@ def _live_transcript(path: Path) -> Transcript:
         else transcript
 
 
-def _parse(recording: Recording) -> Transcript:
+def _parse(recording: Recording, raw: bool = False) -> Transcript:
     """One turn's transcript from its response (and its continuation hops)."""
     from harness.transcript.interactions import from_interaction_hops
     from harness.transcript.parse import from_json, parse_body
@@ -430,5 +437,5 @@ def _parse(recording: Recording) -> Transcript:
     if isinstance(recording.body, str):
         return parse_body(recording.body, source=recording.source,
                           latency_s=recording.timing.get("latency_s"),
-                          ttft_s=recording.timing.get("ttft_s"))
-    return from_json(recording.body, recording.source, **recording.timing)
+                          ttft_s=recording.timing.get("ttft_s"), raw=raw)
+    return from_json(recording.body, recording.source, raw=raw, **recording.timing)

@@ -40,11 +40,13 @@ def from_generate_content(
         or no candidate came back.
 
     """
-    from google.genai import types
+    if isinstance(responses, list | tuple):  # the usual case: no SDK import needed
+        responses = list(responses)
+    else:  # a lone response is accepted, and a generator of chunks is read once
+        from google.genai import types
 
-    # A lone response is accepted, and a generator of chunks is read once.
-    responses = ([responses] if isinstance(responses, types.GenerateContentResponse)
-                 else list(responses))
+        responses = ([responses] if isinstance(responses, types.GenerateContentResponse)
+                     else list(responses))
     steps: list[Step] = []
     errors: list[str] = []
     model_version = finish_reason = None
@@ -101,13 +103,24 @@ def part_step(part: types.Part) -> Step | None:
     return None
 
 
-def from_chunks(chunks: list[Any], source: str, **timing: float | None) -> Transcript:
+def from_chunks(chunks: list[Any], source: str, *, raw: bool = False,
+                **timing: float | None) -> Transcript:
     """Build the transcript of generateContent chunks given as wire JSON.
+
+    Args:
+        chunks: The response, or every chunk of a stream, as decoded JSON.
+        source: Where they came from, for messages.
+        raw: Read the JSON directly (:mod:`harness.transcript.rawjson`) instead of through
+            the SDK's types: only for responses the SDK already accepted when recording.
+        **timing: ``latency_s`` and ``ttft_s``, when known.
 
     Raises:
         TranscriptError: a chunk is not an object, or not a response the SDK accepts.
     """
-    from google.genai import types
+    if raw:
+        from harness.transcript.rawjson import wrap
+    else:
+        from google.genai import types
 
     responses, errors = [], []
     for i, chunk in enumerate(chunks):
@@ -117,6 +130,9 @@ def from_chunks(chunks: list[Any], source: str, **timing: float | None) -> Trans
         if not isinstance(chunk, dict):
             raise TranscriptError(f"{source}: chunk {i} is {bodies.describe(chunk)}, "
                                   "expected an object")
+        if raw:
+            responses.append(wrap(chunk))
+            continue
         try:  # the SDK's own path for a response body (it also drops unknown fields)
             responses.append(parse_response(chunk, types.GenerateContentResponse))
         except TranscriptError as exc:

@@ -19,7 +19,8 @@ from harness.transcript.values import Transcript
 
 
 def parse_body(text: str | bytes, *, source: str = "body", latency_s: float | None = None,
-               ttft_s: float | None = None, encoding: str | None = None) -> Transcript:
+               ttft_s: float | None = None, encoding: str | None = None,
+               raw: bool = False) -> Transcript:
     """Build a transcript from a raw response body, recognised by its content.
 
     Args:
@@ -30,6 +31,8 @@ def parse_body(text: str | bytes, *, source: str = "body", latency_s: float | No
         latency_s: Record-time wall time, if known.
         ttft_s: Record-time time to first chunk, if known.
         encoding: The response's content-encoding header, if any.
+        raw: Read generateContent JSON without the SDK's types (a response the SDK already
+            accepted when it was recorded; see :mod:`harness.transcript.rawjson`).
 
     Raises:
         TranscriptError: the body is none of those, or is an API error body.
@@ -37,16 +40,19 @@ def parse_body(text: str | bytes, *, source: str = "body", latency_s: float | No
     """
     text = bodies.to_text(text, where=source, encoding=encoding)
     if bodies.body_format(text, where=source) == "sse":
-        return _from_sse(bodies.split_sse(text), source, latency_s=latency_s, ttft_s=ttft_s)
-    return from_json(bodies.decode_json(text, where=source), source, latency_s=latency_s,
-                      ttft_s=ttft_s)
+        return _from_sse(bodies.split_sse(text), source, raw, latency_s=latency_s,
+                         ttft_s=ttft_s)
+    return from_json(bodies.decode_json(text, where=source), source, raw=raw,
+                     latency_s=latency_s, ttft_s=ttft_s)
 
 
-def from_json(value: Any, source: str, **timing: float | None) -> Transcript:
+def from_json(value: Any, source: str, *, raw: bool = False,
+              **timing: float | None) -> Transcript:
     """Build a transcript from a decoded JSON body (see :func:`parse_body`)."""
     kind = bodies.response_kind(value, where=source)
     if kind == "generate":
-        return from_chunks(value if isinstance(value, list) else [value], source, **timing)
+        return from_chunks(value if isinstance(value, list) else [value], source, raw=raw,
+                           **timing)
     if kind == "interaction":
         from google.genai import interactions as gi
 
@@ -54,7 +60,8 @@ def from_json(value: Any, source: str, **timing: float | None) -> Transcript:
     return from_interaction_events(value, **timing)
 
 
-def _from_sse(events: list[bodies.SSEEvent], source: str, **timing: float | None) -> Transcript:
+def _from_sse(events: list[bodies.SSEEvent], source: str, raw: bool = False,
+              **timing: float | None) -> Transcript:
     kind, payloads = bodies.sse_payloads(events, where=source)
     if kind == "interaction_events":
         for i, (_, data) in enumerate(payloads):
@@ -62,4 +69,4 @@ def _from_sse(events: list[bodies.SSEEvent], source: str, **timing: float | None
                 raise TranscriptError(f"{source}: SSE event {i} is {bodies.describe(data)}, "
                                       "expected an object")
         return from_interaction_events([sdk_event(n, d) for n, d in payloads], **timing)
-    return from_chunks([d for _, d in payloads], source, **timing)
+    return from_chunks([d for _, d in payloads], source, raw=raw, **timing)
