@@ -311,9 +311,9 @@ class RecordSink:
                 tr.write_line(
                     "note: replay under pytest-xdist: every worker imports the SDK and collects "
                     "the suite again, while direct replay takes milliseconds per item; at 1,000 "
-                    "items -n 2 took about 1.5x as long as a serial run (benchmarks/replay_bench.py). "
-                    "Replay serially unless the suite is far larger; xdist pays off when "
-                    "recording.")
+                    "items -n 2 took about 1.5x as long as a serial run "
+                    "(benchmarks/replay_bench.py). Replay serially unless the suite is far "
+                    "larger; xdist pays off when recording.")
         for name, path in self.run_end.paths.items():
             tr.write_line(f"{name}: {display_path(path)}")
         if self.run_end.history_appended:
