@@ -139,3 +139,35 @@ def test_committed_cassettes_stay_readable_by_vcrpy_and_pytest_recording() -> No
         plain = FilesystemPersister.load_cassette(str(path), yamlserializer)
         assert len(plain) == 2, f"{path}: vcrpy's `metadata` (pytest-recording cannot load it)"
         assert "request_fingerprint" in path.read_text()
+
+
+def test_committed_cassettes_match_the_cases_so_replay_reads_them_directly() -> None:
+    """Editing request-building code or a committed case makes replay slower, not wrong:
+    this says when the committed sim cassettes need re-recording to stay fast."""
+    from harness.calls.run import DIRECT_APIS
+    from harness.cassettes.files import harness_meta
+    from harness.cassettes.paths import cassette_path
+    from harness.config import load_settings
+
+    repo = Path(__file__).resolve().parents[1]
+    settings = load_settings(repo)
+    stale, checked = [], 0
+    for eval_file in sorted((repo / "evals").glob("*.eval.yaml")):
+        for case in load_eval_file(eval_file, root=repo).cases:
+            if case.functions or case.api not in DIRECT_APIS:
+                continue
+            for model in settings.models:
+                path = cassette_path(settings.cassette_dir, "sim", case.suite, case.id, model, 1)
+                meta = harness_meta(path.read_text())
+                if meta.get("google_genai") != fingerprint.sdk_version():
+                    pytest.skip(f"{path.name} was recorded with google-genai "
+                                f"{meta.get('google_genai')}, {fingerprint.sdk_version()} is "
+                                "installed: replay takes the SDK path until re-recorded")
+                stored = meta.get("request_fingerprint")
+                checked += 1
+                if stored != fingerprint.request_fingerprint(case, model,
+                                                             Endpoint("sim", recording=False)):
+                    stale.append(f"{case.suite}/{case.id}[{model}]")
+    assert checked > 20
+    assert not stale, ("these committed cassettes no longer match their cases (replay takes "
+                       f"the SDK path): {stale}; re-record: pytest evals/ --record-mode=rewrite")

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from harness.calls.credentials import auth_failure
-from harness.calls.fingerprint import request_fingerprint
+from harness.calls.fingerprint import request_fingerprint, sdk_version
 from harness.calls.retry import (
     RETRYABLE_STATUS,
     backoff,
@@ -122,7 +122,7 @@ def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording
             stored = recording.stored_timing()
             return _replayed_turns(replace(result, latency_s=stored.get("latency_s"),
                                            ttft_s=stored.get("ttft_s")))
-        recording.store_fingerprint(request_fingerprint(case, model, endpoint))
+        recording.store_fingerprint(request_fingerprint(case, model, endpoint), sdk_version())
         if endpoint.target == "sim":
             # A local simulator's timing says nothing about a model, and storing it would
             # make re-records of unchanged cases differ: simulated runs carry no latency.

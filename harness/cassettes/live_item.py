@@ -76,7 +76,7 @@ class LiveCassette:
         if self.recording is not None:
             self.recording.metadata.update(timing)
 
-    def store_fingerprint(self, fingerprint: str) -> None:
+    def store_fingerprint(self, fingerprint: str, sdk: str) -> None:
         """Nothing to keep: a Live replay always checks every outbound frame it plays."""
 
     def stored_timing(self) -> dict[str, float | None]:

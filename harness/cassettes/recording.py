@@ -27,6 +27,7 @@ from harness.paths import display_path, sweep_stale
 
 METADATA_KEY = "harness"
 FINGERPRINT_KEY = "request_fingerprint"
+SDK_KEY = "google_genai"
 # A recording in progress is `.<k>.recording-<pid>.yaml` beside its cassette (blobs are found
 # from the cassette's path). The cassette root's .gitignore keeps such files out of commits,
 # and the next recording run removes those whose process died (a kill -9 mid-recording).
@@ -131,9 +132,15 @@ class Recording:
         """Keep record-time latency in the cassette (replay reports it; replay is instant)."""
         self._store(timing)
 
-    def store_fingerprint(self, fingerprint: str) -> None:
-        """Keep the digest of what shaped the requests (:mod:`harness.calls.fingerprint`)."""
-        self._store({FINGERPRINT_KEY: fingerprint})
+    def store_fingerprint(self, fingerprint: str, sdk: str) -> None:
+        """Keep the digest of what shaped the requests (:mod:`harness.calls.fingerprint`).
+
+        Args:
+            fingerprint: The digest.
+            sdk: The google-genai version that sent them (part of the digest; kept in the
+                clear so a replay on another version can say why it took the SDK path).
+        """
+        self._store({FINGERPRINT_KEY: fingerprint, SDK_KEY: sdk})
 
     def _store(self, values: dict[str, Any]) -> None:
         if not self.replaying:
