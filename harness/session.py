@@ -37,10 +37,11 @@ def finish_run(run_dir: Path, run_id: str, settings: Settings, *,
     from harness.report.markdown import append_step_summary
     from harness.report.summary import summary_json
     from harness.report.write import write_reports
-    from harness.results.records import prune_runs, read_results
+    from harness.results.records import prune_runs, read_slim
     from harness.stats.tally import dedupe_items
 
-    records = dedupe_items(read_results(run_dir))
+    # Transcripts stay on disk until a report panel shows one: memory stays flat with size.
+    records = dedupe_items(read_slim(run_dir))
     summary = summary_json(records, baseline=settings.baseline, alpha=settings.alpha,
                            prices=settings.prices,
                            gate_underpowered=settings.gate_underpowered)

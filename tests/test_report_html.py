@@ -358,3 +358,28 @@ def test_write_reports_and_render_run(tmp_path: Path) -> None:
     assert dom.by_id("history").find("svg")
     with pytest.raises(FileNotFoundError, match=r"no results\.jsonl"):
         render_run(tmp_path / "nothing")
+
+
+def test_reports_read_with_transcripts_left_on_disk_are_identical(tmp_path: Path) -> None:
+    """The end of a run reads records without transcripts (flat memory), same reports."""
+    import shutil
+
+    from harness.report.summary import summary_json
+    from harness.report.write import write_reports
+    from harness.report.synthetic import synthetic_run
+    from harness.results.records import StoredTranscript, read_results, read_slim
+    from harness.stats.tally import dedupe_items
+
+    synthetic_run(tmp_path, "r1", cases=6, samples=2)
+    outs = []
+    for i, reader in enumerate((read_results, read_slim)):
+        records = dedupe_items(reader(tmp_path / "r1"))
+        run = tmp_path / f"copy{i}"
+        shutil.copytree(tmp_path / "r1", run)
+        summary = summary_json(records, baseline="gemini-2.5-flash", alpha=0.05, prices={},
+                               gate_underpowered="warn")
+        paths = write_reports(run, records, summary, history=[], run_id="r1")
+        outs.append({k: p.read_text(encoding="utf-8") for k, p in paths.items()})
+    assert outs[0] == outs[1]
+    slim = list(read_slim(tmp_path / "r1"))
+    assert any(isinstance(r.get("transcript"), StoredTranscript) for r in slim)

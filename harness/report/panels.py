@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.report import fmt
+from harness.results.records import transcript_of
 
 # Only raster types a browser shows inside <img>; SVG is left out on purpose (it is a document).
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
@@ -253,7 +254,7 @@ def sample_html(rec: Mapping[str, Any], run_dir: Path | None, limits: Limits,
         body.append(f'<div class="err"><b>ERROR ({e(err.get("kind", "error"))})</b> not a model '
                     f"failure{_pre(str(err.get('message', '')), limits)}</div>")
     body.append(checks_html(rec.get("checks") or [], limits))
-    transcript = rec.get("transcript")
+    transcript = transcript_of(rec)  # read from results.jsonl now, if the run left it there
     if transcript:
         if transcript.get("error"):
             body.append(f'<div class="err"><b>API error in the response</b>'

@@ -14,7 +14,7 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +178,62 @@ def merge_parts(run_dir: Path) -> int:
             count += text.count("\n")
             part.unlink()
     return count
+
+
+class StoredTranscript:
+    """A record's transcript left in ``results.jsonl``, read again only when it is shown.
+
+    The end of a run needs every record's verdict, checks and usage, but only a few whole
+    transcripts (the HTML report shows a capped number): holding all of them made the peak
+    memory grow with the suite. Truthy, like the transcript it stands for.
+    """
+
+    __slots__ = ("_offset", "_path")
+
+    def __init__(self, path: Path, offset: int) -> None:
+        self._path, self._offset = path, offset
+
+    def load(self) -> dict[str, Any]:
+        """The transcript, parsed from its line again."""
+        with self._path.open("rb") as fh:
+            fh.seek(self._offset)
+            value = json.loads(fh.readline())["transcript"]
+        return value if isinstance(value, dict) else {}
+
+
+def transcript_of(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A record's transcript, whether it is held or was left on disk (:class:`StoredTranscript`)."""
+    value = record.get("transcript")
+    if isinstance(value, StoredTranscript):
+        return value.load()
+    return value if isinstance(value, dict) else None
+
+
+def read_slim(path: Path) -> Iterator[dict[str, Any]]:
+    """Records as :func:`read_results` gives them, transcripts left on disk until asked for.
+
+    Raises:
+        ValueError: a line that is not a JSON record (names the file and line).
+    """
+    if path.is_dir():
+        path = path / "results.jsonl"
+    with path.open("rb") as fh:
+        n = 0
+        while True:
+            offset = fh.tell()
+            line = fh.readline()
+            if not line:
+                return
+            n += 1
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not a JSON record: {exc}") from None
+            if isinstance(record.get("transcript"), dict):
+                record["transcript"] = StoredTranscript(path, offset)
+            yield record
 
 
 def read_results(path: Path) -> Iterator[dict[str, Any]]:
