@@ -206,7 +206,7 @@ def replay_line(served: Counter[str]) -> str:
     others = [(why, n) for why, n in served.most_common() if why != REPLAYED_DIRECTLY]
     if others:
         line += "; through the SDK: " + ", ".join(f"{n} ({why})" for why, n in others)
-    if any(why.startswith("recorded from") for why, _ in others):
+    if any(why.startswith(("recorded", "the case")) for why, _ in others):
         line += " (re-recording those lets replay read them directly, which is faster)"
     return line
 

@@ -123,6 +123,7 @@ def test_an_edited_case_is_never_served_a_stale_recording(project: pytest.Pytest
     assert outcomes(stale) == {node(c): "ERROR" for c in cases}, stale.stdout.str()
     out = stale.stdout.str()
     assert out.count("--record-mode=rewrite") >= 3 and "replay: 0 of 3 items read straight" in out
+    assert "3 (the case or the harness's request code changed since recording)" in out
 
 
 def test_committed_cassettes_stay_readable_by_vcrpy_and_pytest_recording() -> None:

@@ -365,8 +365,8 @@ def test_reports_read_with_transcripts_left_on_disk_are_identical(tmp_path: Path
     import shutil
 
     from harness.report.summary import summary_json
-    from harness.report.write import write_reports
     from harness.report.synthetic import synthetic_run
+    from harness.report.write import write_reports
     from harness.results.records import StoredTranscript, read_results, read_slim
     from harness.stats.tally import dedupe_items
 
