@@ -189,20 +189,6 @@ class EvalFile(pytest.File):
         return parent_id.child(case_id).with_params(param)
 
 
-def why_not_direct(cassette: Path) -> str:
-    """Why a replay took the SDK path although its case could have been read directly."""
-    from harness.calls.fingerprint import sdk_version
-    from harness.cassettes.recording import SDK_KEY, stored_meta
-
-    meta = stored_meta(cassette)
-    if "request_fingerprint" not in meta:
-        return "recorded before request fingerprints"
-    recorded, installed = meta.get(SDK_KEY), sdk_version()
-    if recorded != installed:
-        return f"recorded with google-genai {recorded}, {installed} installed"
-    return "the case or the harness's request code changed since recording"
-
-
 class EvalItem(pytest.Item):
     """One case run against one model (one sample)."""
 
@@ -299,6 +285,8 @@ class EvalItem(pytest.Item):
                                           self.cassette)
         if self.transcript is not None:
             return REPLAYED_DIRECTLY
+        from harness.calls.run import why_not_direct
+
         return why_not_direct(self.cassette)
 
     def _open_cassette(self, runtime: Runtime) -> Any:

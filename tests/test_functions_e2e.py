@@ -93,6 +93,7 @@ def test_function_calls_record_and_replay_on_every_surface(project: pytest.Pytes
     assert ("not sent: the harness stopped answering function calls in turn 1 "
             "(max_function_calls: 1)") in out
     assert "0 function calls (this turn was not sent: the model kept calling" in out
+    assert "harness: turn 2: not sent" in out and "API reported: turn 2" not in out
 
     root = project.path / "cassettes/sim/fn"
     hops = yaml.safe_load((root / "generate_content/sim-oracle/1.yaml").read_text())

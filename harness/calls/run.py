@@ -59,6 +59,19 @@ def replay_recorded(case: Case, model: str, endpoint: Endpoint, path: Path) -> T
     return None if transcript is None else _replayed_turns(transcript)
 
 
+def why_not_direct(cassette: Path) -> str:
+    """Why a replay took the SDK path although its case could have been read directly."""
+    from harness.cassettes.recording import FINGERPRINT_KEY, SDK_KEY, stored_meta
+
+    meta = stored_meta(cassette)
+    if FINGERPRINT_KEY not in meta:
+        return "recorded before request fingerprints"
+    recorded, installed = meta.get(SDK_KEY), sdk_version()
+    if recorded != installed:
+        return f"recorded with google-genai {recorded}, {installed} installed"
+    return "the case or the harness's request code changed since recording"
+
+
 def _replayed_turns(transcript: Transcript) -> Transcript:
     """Turns carry no timing in replay: only the item's record-time total is stored."""
     if not transcript.turns:

@@ -62,7 +62,10 @@ def render_failure(info: ItemInfo, results: Sequence[CheckResult], transcript: T
             answer = answer[:_ANSWER_SHOWN] + f"... [{len(answer) - _ANSWER_SHOWN} more chars]"
         lines.append(f"{' ' * len(head)}final answer: {_indent(answer) if answer else '(none)'}")
     if transcript.error:
-        lines.append(f"  API reported: {transcript.error}")
+        # Turns the harness did not send (a stopped function-call loop) are its note, not the
+        # API's.
+        who = "harness" if "not sent: the harness" in transcript.error else "API reported"
+        lines.append(f"  {who}: {transcript.error}")
     return "\n".join(lines)
 
 
