@@ -74,6 +74,17 @@ def _input_digest(path: Path) -> str:
     return _file_digest(path, st.st_size, st.st_mtime_ns)
 
 
+_shapes: dict[int, tuple[Case, dict[str, Any]]] = {}
+
+
+def _cached_shape(case: Case) -> dict[str, Any]:
+    """:func:`case_shape`, once per case: its models and samples share it (the hot path)."""
+    cached = _shapes.get(id(case))
+    if cached is None or cached[0] is not case:  # held, so an id is never reused meanwhile
+        cached = _shapes[id(case)] = (case, case_shape(case))
+    return cached[1]
+
+
 def case_shape(case: Case) -> dict[str, Any]:
     """The parts of a case that reach its requests, as plain JSON values."""
     turns = [{"prompt": t.prompt,
@@ -93,7 +104,7 @@ def request_fingerprint(case: Case, model: str, endpoint: Endpoint) -> str:
     from harness.calls.targets import API_VERSION, VERTEX_API_VERSION
 
     vertex = endpoint.target == "vertex"
-    shape = {"format": FORMAT, "case": case_shape(case), "model": model,
+    shape = {"format": FORMAT, "case": _cached_shape(case), "model": model,
              "target": endpoint.target,
              "express": bool(endpoint.vertex and endpoint.vertex.express) if vertex else None,
              "api_version": VERTEX_API_VERSION if vertex else API_VERSION,

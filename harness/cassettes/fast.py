@@ -37,12 +37,13 @@ def recorded_transcript(path: Path, fingerprint: str) -> Transcript | None:
         The transcript, or None when the full replay path must decide.
     """
     try:
-        text = redact(path.read_bytes().decode("utf-8"))
+        text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    # A cheap look before parsing: most mismatches are cassettes without the key at all.
+    # A cheap look before redacting and parsing: most mismatches lack the key at all.
     if fingerprint not in text:
         return None
+    text = redact(text)
     from pytest_recording.network import blocking_context
 
     try:

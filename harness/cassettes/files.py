@@ -237,7 +237,7 @@ def select_exchange(exchanges: list[Exchange], interaction: int | None, *,
 
 
 def stored_timing(meta: dict[str, Any]) -> dict[str, float | None]:
-    """Return the record-time ``latency_s``/``ttft_s`` kept in ``metadata.harness``."""
+    """Return the record-time ``latency_s``/``ttft_s`` kept in ``meta["harness"]``."""
     stored = meta.get("harness")
     if not isinstance(stored, dict):
         return {}

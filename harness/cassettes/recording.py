@@ -148,7 +148,9 @@ class Recording:
 
     def stored_timing(self) -> dict[str, float | None]:
         """Timing stored when the cassette was recorded ({} for older cassettes)."""
-        return {k: v for k, v in self.meta.items() if k in ("latency_s", "ttft_s")}
+        from harness.cassettes.files import stored_timing
+
+        return stored_timing({METADATA_KEY: self.meta})
 
 
 @contextmanager
