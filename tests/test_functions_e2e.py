@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from tests.test_plugin_e2e import outcomes
+from tests.test_plugin_e2e import eval_project, outcomes
 
 pytest_plugins = ["pytester"]
 
@@ -70,10 +70,7 @@ cases:{CASES}
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makefile(".toml", pyproject=PYPROJECT)
-    (pytester.path / "evals").mkdir()
-    (pytester.path / "evals" / "fn.eval.yaml").write_text(EVALS)
-    return pytester
+    return eval_project(pytester, PYPROJECT, "fn.eval.yaml", EVALS)
 
 
 def test_function_calls_record_and_replay_on_every_surface(project: pytest.Pytester) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_plugin_e2e import outcomes
+from tests.test_plugin_e2e import eval_project, outcomes
 
 pytest_plugins = ["pytester"]
 
@@ -55,10 +55,7 @@ socket.getaddrinfo = _noted
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makefile(".toml", pyproject=PYPROJECT)
-    (pytester.path / "evals").mkdir()
-    (pytester.path / "evals" / "lv.eval.yaml").write_text(EVALS)
-    return pytester
+    return eval_project(pytester, PYPROJECT, "lv.eval.yaml", EVALS)
 
 
 def _cassette(project: pytest.Pytester, case: str, model: str = "sim-oracle") -> Path:

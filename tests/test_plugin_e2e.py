@@ -120,6 +120,15 @@ def outcomes(result: pytest.RunResult) -> dict[str, str]:
     return found
 
 
+def eval_project(pytester: pytest.Pytester, pyproject: str, name: str,
+                 evals: str) -> pytest.Pytester:
+    """A pytester project: ``pyproject.toml`` and one eval file ``evals/<name>``."""
+    pytester.makefile(".toml", pyproject=pyproject)
+    (pytester.path / "evals").mkdir()
+    (pytester.path / "evals" / name).write_text(evals)
+    return pytester
+
+
 def cassettes(root: Path) -> list[Path]:
     return sorted((root / "cassettes").rglob("*.yaml"))
 

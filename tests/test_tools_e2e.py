@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.test_plugin_e2e import outcomes
+from tests.test_plugin_e2e import eval_project, outcomes
 
 pytest_plugins = ["pytester"]
 
@@ -61,10 +61,7 @@ cases:
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makefile(".toml", pyproject=PYPROJECT)
-    (pytester.path / "evals").mkdir()
-    (pytester.path / "evals" / "tools.eval.yaml").write_text(EVALS)
-    return pytester
+    return eval_project(pytester, PYPROJECT, "tools.eval.yaml", EVALS)
 
 
 def test_search_cases_record_and_replay(project: pytest.Pytester) -> None:
