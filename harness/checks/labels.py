@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
@@ -21,16 +22,23 @@ def check_label(name: str, args: BaseModel, short: str | None) -> str:
     choices from a fixed set (``last``, ``OUTCOME_OK``) are not.
     """
     head, extra = name, []
-    for key, field in type(args).model_fields.items():
+    for key, required, default, choice in _label_fields(type(args)):
         value = getattr(args, key)
-        if not field.is_required() and value == field.default:
+        if not required and value == default:
             continue
-        shown = format_value(value, quote=not _is_choice(field.annotation))
+        shown = format_value(value, quote=not choice)
         if key == short:
             head = f"{name}: {shown}"
         else:
             extra.append(f"{key}: {shown}")
     return clip(head + (f" ({', '.join(extra)})" if extra else ""), 160)
+
+
+@cache
+def _label_fields(model: type[BaseModel]) -> tuple[tuple[str, bool, Any, bool], ...]:
+    """(name, required, default, is a choice) per field: read once per model, not per label."""
+    return tuple((key, f.is_required(), f.default, _is_choice(f.annotation))
+                 for key, f in model.model_fields.items())
 
 
 def describe_fields(model: type[BaseModel]) -> str:

@@ -27,12 +27,15 @@ ENTRY_POINT_GROUP = "harness.checks"
 _loaded_entry_points = False
 
 
+def _load_builtins() -> None:
+    import harness.checks.builtin  # noqa: F401  (importing it registers the built-in checks)
+
+
 def _load_entry_points() -> None:
     global _loaded_entry_points
     if _loaded_entry_points:
         return
-    import harness.checks.builtin  # noqa: F401  (importing it registers the built-in checks)
-
+    _load_builtins()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         where = f"entry point {ep.name!r} ({ep.value}) in group {ENTRY_POINT_GROUP!r}"
         try:
@@ -89,7 +92,46 @@ def parse_check(raw: Any) -> CheckCall:
             valid choices.
 
     """
-    _load_entry_points()
+    key = _memo_key(raw)
+    hit = _PARSED.get(key) if key is not None else None
+    if hit is not None and registered().get(hit.name) is hit.spec:
+        return hit  # CheckCall is frozen: cases that share an entry can share its parse
+    call = _parse_check(raw)
+    if key is not None:
+        _PARSED[key] = call
+    return call
+
+
+# Parsed entries by their YAML value: suites repeat the same entries (`- code_executed`) in
+# every case, and parsing one (validation, its label) is most of what collecting a case costs.
+_PARSED: dict[str, CheckCall] = {}
+# Exact types only: a YamlFloat's repr loses the spelling its label shows (``1e-9``).
+_PLAIN_TYPES = (str, int, bool)
+
+
+def _memo_key(raw: Any) -> str | None:
+    """A key that tells apart every entry that could parse differently, or None (don't cache).
+
+    ``repr`` keeps the types apart (``1`` vs ``True`` vs ``Decimal('1.0')``, which compare
+    equal) and the spelling the label shows; only plain YAML values are trusted with it.
+    """
+    def plain(v: Any) -> bool:
+        if isinstance(v, dict):
+            return all(isinstance(k, str) and plain(x) for k, x in v.items())
+        if isinstance(v, list):
+            return all(plain(x) for x in v)
+        return v is None or type(v) in _PLAIN_TYPES
+
+    return f"{type(raw).__name__}:{raw!r}" if plain(raw) else None
+
+
+def _parse_check(raw: Any) -> CheckCall:
+    # Built-ins first: the entry points (a scan of every installed distribution) are loaded only
+    # for a name the built-ins don't have, or when every check is listed (all_checks).
+    _load_builtins()
+    if not ((isinstance(raw, str) and raw in registered())
+            or (isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in registered())):
+        _load_entry_points()
     checks = registered()  # sorted (all_checks) only for the messages below: this runs per check
     if isinstance(raw, str):
         name, value, form = raw, None, "bare"
