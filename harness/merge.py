@@ -180,11 +180,13 @@ def check_runs(runs: Sequence[ShardRun], *, allow_missing: bool = False) -> list
                              "keep one of them, the one from the latest attempt")
     owner: dict[ItemKey, ShardRun] = {}
     for run in runs:
-        for key in run.keys:
+        for key in sorted(run.keys):
             other = owner.setdefault(key, run)
             if other is not run:
-                raise MergeError(f"{other.label} and {run.label} both hold {_label(key)}: "
-                                 "the shards overlap; run them again from one commit")
+                both = sorted(other.keys & run.keys)
+                more = f" (and {len(both) - 1} more)" if len(both) > 1 else ""
+                raise MergeError(f"{other.label} and {run.label} both hold {_label(both[0])}"
+                                 f"{more}: the shards overlap; run them again from one commit")
     problems = []
     count = int(runs[0].shard["count"])
     missing = sorted(set(range(1, count + 1)) - set(claimed))
