@@ -145,6 +145,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept, dropped, selection = select(items, shard)
     items[:] = kept
     config.stash[selection_key] = selection.to_json()
+    config.stash[shard_dropped_key] = len(dropped)  # not a -k subset: still a full run
     if hasattr(config, "workeroutput"):  # the controller puts it in the run's run.json
         config.workeroutput[SHARD_KEY] = selection.to_json()
     if dropped:
@@ -183,6 +184,7 @@ worker_writer_key = pytest.StashKey[Any]()
 SHARD_KEY = "harness_shard"  # in xdist's workeroutput: what the worker's shard selected
 shard_key = pytest.StashKey[Any]()
 selection_key = pytest.StashKey[dict[str, Any]]()
+shard_dropped_key = pytest.StashKey[int]()
 
 
 def worker_writer(config: pytest.Config, worker: dict[str, Any]) -> Any:
@@ -319,8 +321,7 @@ class RecordSink:
         opt = self.config.option
         if shard is not None and shard["items"] == 0 and session.exitstatus == 5:
             session.exitstatus = 0  # a shard with nothing to do still completes the matrix
-        shard_dropped = shard["total_items"] - shard["items"] if shard else 0
-        full_run = (self.deselected <= shard_dropped
+        full_run = (self.deselected <= self.config.stash.get(shard_dropped_key, 0)
                     and not getattr(opt, "keyword", "") and not getattr(opt, "markexpr", "")
                     and not getattr(opt, "lf", False))
         # A shard's history line, and its gate, come from `harness merge` over all shards.

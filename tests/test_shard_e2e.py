@@ -67,3 +67,32 @@ def test_a_bad_shard_is_a_usage_error(demo: pytest.Pytester) -> None:
     result = demo.runpytest_subprocess("evals", "--harness-shard", "3/2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*harness: --harness-shard '3/2': I must be between 1 and 2*"])
+
+
+def test_record_shards_merge_into_one_history_entry_and_the_merge_gates(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_plugin_reports import EVALS, PYPROJECT
+
+    pytester.makefile(".toml", pyproject=PYPROJECT)
+    (pytester.path / "evals").mkdir()
+    (pytester.path / "evals" / "demo.eval.yaml").write_text(EVALS)
+    for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL",
+                "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(var, raising=False)
+    runs = []
+    for index in (1, 2):
+        result, run = _run(pytester, "--record-mode=rewrite", "--harness-gate", "only",
+                           "--harness-shard", f"{index}/2")
+        assert result.ret == 0  # eval FAILs only, and the gate is the merge's to apply
+        assert json.loads((run / "run.json").read_text())["full_run"] is True
+        runs.append(str(run))
+    history = pytester.path / "reports" / "history.jsonl"
+    assert not history.exists()  # no shard writes history
+    merge = pytester.run(sys.executable, "-m", "harness", "merge", *runs)
+    assert merge.ret == 1  # the shards' gate mode, over all six cases: sim-wrong regressed
+    merge.stdout.fnmatch_lines(["*sim-wrong vs sim-oracle: REGRESSED*", "*gate: FAILED*",
+                                "history: a line per model added to reports/history.jsonl"])
+    lines = [json.loads(x) for x in history.read_text().splitlines()]
+    merged_id = (pytester.path / "reports" / "latest").resolve().name
+    assert sorted((x["model"], x["run_id"], x["items"]) for x in lines) == [
+        ("sim-oracle", merged_id, 6), ("sim-wrong", merged_id, 6)]
