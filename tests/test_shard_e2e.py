@@ -69,6 +69,14 @@ def test_a_bad_shard_is_a_usage_error(demo: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(["*harness: --harness-shard '3/2': I must be between 1 and 2*"])
 
 
+def test_a_shard_with_nothing_to_do_passes_and_still_writes_its_run(
+        demo: pytest.Pytester) -> None:
+    result, run = _run(demo, "--harness-shard", "19/19")  # the demo has 18 cases
+    assert result.ret == 0 and result.parseoutcomes() == {"deselected": 162}
+    shard = json.loads((run / "run.json").read_text())["shard"]
+    assert (shard["index"], shard["items"], shard["total_items"]) == (19, 0, 162)
+
+
 def test_record_shards_merge_into_one_history_entry_and_the_merge_gates(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.test_plugin_reports import EVALS, PYPROJECT
