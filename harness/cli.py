@@ -275,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR",
                    help="the merged run's directory (default: reports/<new-run-id>, and "
                         "reports/latest points at it)")
-    p.add_argument("--gate", choices=("off", "on", "only"), default=None,
+    from harness.config import GATE_MODES
+
+    p.add_argument("--gate", choices=GATE_MODES, default=None,
                    help="exit status as the plugin's gate mode (default: the shards' gate)")
     p.add_argument("--allow-missing", action="store_true",
                    help="merge even when shards are missing or incomplete (warned; no "
