@@ -104,3 +104,16 @@ def test_record_shards_merge_into_one_history_entry_and_the_merge_gates(
     merged_id = (pytester.path / "reports" / "latest").resolve().name
     assert sorted((x["model"], x["run_id"], x["items"]) for x in lines) == [
         ("sim-oracle", merged_id, 6), ("sim-wrong", merged_id, 6)]
+
+
+def test_a_shard_under_xdist_selects_what_a_serial_shard_does(demo: pytest.Pytester) -> None:
+    serial, run = _run(demo, "--harness-shard", "2/3")
+    workers, xrun = _run(demo, "--harness-shard", "2/3", "-n", "2")
+    assert serial.ret == workers.ret == 0
+    meta, xmeta = (json.loads((r / "run.json").read_text()) for r in (run, xrun))
+    assert xmeta["shard"] == meta["shard"] and meta["shard"]["items"] == 54
+
+    def keys(r: Path) -> set[str]:
+        return {json.loads(x)["nodeid"] for x in (r / "results.jsonl").read_text().splitlines()}
+
+    assert keys(xrun) == keys(run) and len(keys(run)) == 54
