@@ -2,8 +2,8 @@
 
 Subcommands: ``validate`` (check eval files without running them), ``schema`` (print or write
 the eval-file JSON Schema), ``transcript`` (show what a recording contains, normalised),
-``unused`` (recordings no case uses any more), ``exec`` (run Python as the sandbox would) and
-``sim`` (serve the bundled simulator).
+``unused`` (recordings no case uses any more), ``merge`` (shard runs into one run), ``exec``
+(run Python as the sandbox would) and ``sim`` (serve the bundled simulator).
 """
 
 from __future__ import annotations
@@ -149,6 +149,37 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_merge(args: argparse.Namespace) -> int:
+    from harness.config import ConfigError
+    from harness.merge import MergeError, merge_runs
+    from harness.paths import display_path
+    from harness.report.terminal import render_terminal
+    from harness.session import gate_exit_status
+
+    try:
+        settings = _settings()
+        merged = merge_runs([Path(p) for p in args.runs], settings.report_dir,
+                            out=Path(args.out) if args.out else None, prices=settings.prices,
+                            allow_missing=args.allow_missing)
+    except (MergeError, ConfigError, OSError) as exc:
+        print(f"harness merge: {exc}", file=sys.stderr)
+        return 2
+    for warning in merged.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"merged {len(merged.meta['merged_from'])} shard runs, {merged.meta['items']} items")
+    for line in render_terminal(merged.summary):
+        print(line)
+    for name, path in merged.paths.items():
+        print(f"{name}: {display_path(path)}")
+    if merged.history_appended:
+        print("history: a line per model added to "
+              + display_path(merged.run_dir.parent / "history.jsonl"))
+    mode = args.gate or str(merged.meta["settings"].get("gate") or "off")
+    return gate_exit_status(mode, int(merged.meta["exitstatus"]),
+                            bool(merged.summary["gate"]["ok"]),
+                            only_eval_failures=merged.meta["other_failures"] == 0)
+
+
 def _cmd_unused(args: argparse.Namespace) -> int:
     from harness.cassettes.unused import find_unused
     from harness.config import ConfigError
@@ -237,6 +268,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step-summary", action="store_true",
                    help="also append report.md to $GITHUB_STEP_SUMMARY")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("merge", help="combine the runs of --harness-shard 1/N ... N/N into one "
+                                     "run (results, summary, reports, gate, history)")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="each shard's reports/<run-id>")
+    p.add_argument("--out", metavar="DIR",
+                   help="the merged run's directory (default: reports/<new-run-id>, and "
+                        "reports/latest points at it)")
+    from harness.config import GATE_MODES
+
+    p.add_argument("--gate", choices=GATE_MODES, default=None,
+                   help="exit status as the plugin's gate mode (default: the shards' gate)")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="merge even when shards are missing or incomplete (warned; no "
+                        "history line)")
+    p.set_defaults(func=_cmd_merge)
 
     from harness.sandbox.cli import add_parser as add_exec_parser
     from harness.sim.cli import add_parser as add_sim_parser

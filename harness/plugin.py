@@ -56,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-gate-underpowered", default=None, choices=UNDERPOWERED_MODES,
                     help="a comparison too small to ever be significant: warn, or fail the "
                          "gate; default: gate_underpowered in [tool.harness] (warn)")
+    group.addoption("--harness-shard", default=None, metavar="I/N",
+                    help="run shard I of N: a deterministic split that keeps each case's "
+                         "models and samples together; combine the runs with `harness merge`")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,6 +81,13 @@ def pytest_configure(config: pytest.Config) -> None:
             replay=config.getoption("--harness-replay"))
     except ConfigError as exc:
         raise pytest.UsageError(f"harness: {exc}") from None
+    if config.getoption("--harness-shard"):
+        from harness.shard import ShardError, parse_shard
+
+        try:
+            config.stash[shard_key] = parse_shard(config.getoption("--harness-shard"))
+        except ShardError as exc:
+            raise pytest.UsageError(f"harness: {exc}") from None
     redact.configure(settings.secret_env)
     redact.install_log_redaction()
     record_mode = config.getoption("--record-mode", default=None) or "none"
@@ -124,6 +134,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         writer.close()
 
 
+@pytest.hookimpl(trylast=True)  # after -k, -m and --lf: the shards split what they left
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--harness-shard I/N``: keep this shard's items, deselect the others."""
+    shard = config.stash.get(shard_key, None)
+    if shard is None:
+        return
+    from harness.shard import select
+
+    kept, dropped, selection = select(items, shard)
+    items[:] = kept
+    config.stash[selection_key] = selection.to_json()
+    config.stash[shard_dropped_key] = len(dropped)  # not a -k subset: still a full run
+    if hasattr(config, "workeroutput"):  # the controller puts it in the run's run.json
+        config.workeroutput[SHARD_KEY] = selection.to_json()
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Move what collection built out of the garbage collector's way (eval sessions only).
 
@@ -153,6 +181,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 XDIST_WORTH = 5000
 RUN_ID_KEY = "harness_run_id"  # in xdist's workerinput: the run the workers write into
 worker_writer_key = pytest.StashKey[Any]()
+SHARD_KEY = "harness_shard"  # in xdist's workeroutput: what the worker's shard selected
+shard_key = pytest.StashKey[Any]()
+selection_key = pytest.StashKey[dict[str, Any]]()
+shard_dropped_key = pytest.StashKey[int]()
 
 
 def worker_writer(config: pytest.Config, worker: dict[str, Any]) -> Any:
@@ -236,6 +268,13 @@ class RecordSink:
             self.other_failures += 1
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """pytest-xdist: a worker's shard selection (every worker computes the same one)."""
+        selection = getattr(node, "workeroutput", {}).get(SHARD_KEY)
+        if selection is not None:
+            self.config.stash[selection_key] = selection
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         """pytest-xdist: tell each worker which run to write its records into."""
         node.workerinput[RUN_ID_KEY] = self.run_id
@@ -266,11 +305,12 @@ class RecordSink:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Summarize, write the reports, and apply the gate to the exit status."""
-        if not self.records:
+        shard = self.config.stash.get(selection_key, None)
+        if not self.records and shard is None:
             return
         from harness.collect import runtime_key
         from harness.results.records import merge_parts
-        from harness.session import finish_run, gate_exit_status
+        from harness.session import finish_run, gate_exit_status, write_meta
 
         writer = self._writer()
         if writer.count == 0:  # every record came from xdist workers: point `latest` here
@@ -279,14 +319,22 @@ class RecordSink:
         merge_parts(writer.run_dir)
         runtime = self.config.stash[runtime_key]
         opt = self.config.option
-        full_record_run = (runtime.record_mode != "none" and not self.deselected
-                           and not getattr(opt, "keyword", "") and not getattr(opt, "markexpr", "")
-                           and not getattr(opt, "lf", False))
+        if shard is not None and shard["items"] == 0 and session.exitstatus == 5:
+            session.exitstatus = 0  # a shard with nothing to do still completes the matrix
+        full_run = (self.deselected <= self.config.stash.get(shard_dropped_key, 0)
+                    and not getattr(opt, "keyword", "") and not getattr(opt, "markexpr", "")
+                    and not getattr(opt, "lf", False))
+        # A shard's history line, and its gate, come from `harness merge` over all shards.
         self.run_end = finish_run(self.writer.run_dir, self.writer.run_id, runtime.settings,
-                                  append_to_history=full_record_run)
+                                  append_to_history=(full_run and shard is None
+                                                     and runtime.record_mode != "none"))
+        write_meta(self.writer.run_dir, self.writer.run_id, runtime.settings,
+                   record_mode=runtime.record_mode, full_run=full_run,
+                   exitstatus=int(session.exitstatus), other_failures=self.other_failures,
+                   items=self.records, shard=shard)
         session.exitstatus = gate_exit_status(
             runtime.settings.gate, int(session.exitstatus),
-            bool(self.run_end.summary["gate"]["ok"]),
+            shard is not None or bool(self.run_end.summary["gate"]["ok"]),
             only_eval_failures=self.other_failures == 0)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -301,7 +349,13 @@ class RecordSink:
         for line in render_terminal(self.run_end.summary):
             tr.write_line(line)
         mode = self.config.stash[runtime_key].settings.gate
-        if mode != "off":
+        shard = self.config.stash.get(selection_key, None)
+        if shard is not None:
+            tr.write_line(f"shard {shard['index']}/{shard['count']}: {shard['items']} of "
+                          f"{shard['total_items']} eval items ({shard['groups']} of "
+                          f"{shard['total_groups']} cases and files); this part's gate does "
+                          "not decide the exit code: `harness merge` gates the whole run")
+        elif mode != "off":
             tr.write_line(f"gate mode {mode!r}: "
                           + ("the gate and ERRORs decide the exit code" if mode == "only"
                              else "a failing gate fails the run"))

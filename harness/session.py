@@ -55,6 +55,25 @@ def finish_run(run_dir: Path, run_id: str, settings: Settings, *,
     return RunEnd(summary, paths, append_to_history)
 
 
+def settings_meta(settings: Settings) -> dict[str, Any]:
+    """The settings a run's summary and gate depend on, for ``run.json``."""
+    return {"models": list(settings.models), "baseline": settings.baseline,
+            "target": settings.target, "samples": settings.samples, "alpha": settings.alpha,
+            "gate": settings.gate, "gate_underpowered": settings.gate_underpowered}
+
+
+def write_meta(run_dir: Path, run_id: str, settings: Settings, *, record_mode: str,
+               full_run: bool, exitstatus: int, other_failures: int, items: int,
+               shard: dict[str, Any] | None) -> Path:
+    """Write the run's ``run.json`` (:mod:`harness.results.runmeta`), read by ``harness merge``."""
+    from harness.results.runmeta import run_meta, write_run_meta
+
+    return write_run_meta(run_dir, run_meta(
+        run_id=run_id, settings=settings_meta(settings), record_mode=record_mode,
+        full_run=full_run, exitstatus=exitstatus, other_failures=other_failures, items=items,
+        shard=shard))
+
+
 def gate_exit_status(mode: str, exitstatus: int, gate_ok: bool, *,
                      only_eval_failures: bool) -> int:
     """The exit code under a gate mode.

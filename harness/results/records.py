@@ -147,18 +147,23 @@ class ResultsWriter:
         return rel
 
     def _point_latest(self) -> None:
-        latest = self.report_dir / "latest"
-        tmp = self.report_dir / f".latest-{os.getpid()}"
-        try:
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(self.run_id, target_is_directory=True)
-            os.replace(tmp, latest)
-        except OSError:  # no symlinks (some Windows setups): a file naming the run instead
-            tmp.unlink(missing_ok=True)
-            if latest.is_dir() and not latest.is_symlink():
-                return
-            latest.unlink(missing_ok=True)
-            latest.write_text(self.run_id + "\n", encoding="utf-8")
+        point_latest(self.report_dir, self.run_id)
+
+
+def point_latest(report_dir: Path, run_id: str) -> None:
+    """Point ``<report_dir>/latest`` at the run ``run_id`` (a symlink, else a file naming it)."""
+    latest = report_dir / "latest"
+    tmp = report_dir / f".latest-{os.getpid()}"
+    try:
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(run_id, target_is_directory=True)
+        os.replace(tmp, latest)
+    except OSError:  # no symlinks (some Windows setups): a file naming the run instead
+        tmp.unlink(missing_ok=True)
+        if latest.is_dir() and not latest.is_symlink():
+            return
+        latest.unlink(missing_ok=True)
+        latest.write_text(run_id + "\n", encoding="utf-8")
 
 
 def merge_parts(run_dir: Path) -> int:
