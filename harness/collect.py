@@ -426,27 +426,6 @@ class InvalidEvalFile(pytest.Item):
         pytest.fail(f"harness spec error (not a model failure): {self.path.name} "
                     f"does not load\n\n{self.error}", pytrace=False)
 
-    def _local_runs(self, runtime: Runtime) -> dict[int, Any]:
-        """verify_output's re-runs (stored when recording, cached ones read in replay)."""
-        if self.transcript is None or not any(
-                call.name == "verify_output" for _, calls in self.case.judgements()
-                for call in calls):
-            return {}
-        from harness.cassettes.verify_runs import Cache, cache_path, rerun_turns
-        from harness.sandbox.api import SandboxError
-
-        path = cache_path(self.cassette)
-        recording_now = runtime.record_mode != "none"
-        cache = Cache.load(path)
-        files = {f.base_name: f.read() for f in self.case.all_inputs()}
-        try:
-            runs = rerun_turns(self.transcript, files, cache, refresh=recording_now)
-        except SandboxError as exc:
-            raise SetupError(f"verify_output: the local sandbox failed: {exc}") from None
-        if recording_now:
-            cache.store(path)
-        return runs
-
     def runtest(self) -> None:
         """Never reached: setup always fails."""
 
