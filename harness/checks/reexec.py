@@ -27,6 +27,8 @@ OUTCOME_WORDS = {"reproduced": "reproduced", "diverged": "diverged",
                  "not_reproducible": "not reproducible here", "unsafe": "unsafe"}
 _NUM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _MISSING = re.compile(r"No module named '([^']+)'")
+_SHELL_ERROR = re.compile(r"^\d+:\d+: (a command can only contain|\"[^\"]*\" must be followed)",
+                          re.MULTILINE)
 _NO_FILE = re.compile(r"No such file or directory: '([^']+)'")
 _NETWORK_ERRORS = ("Address family not supported", "Temporary failure in name resolution",
                    "Name or service not known", "Network is unreachable", "gaierror",
@@ -188,4 +190,6 @@ def verify_run(index: int, runs: Sequence[CodeRun], local: LocalRun,
         "recorded", "local", lineterm=""))
     what = (f"outcome {run.outcome} recorded, {local.outcome} here"
             if run.outcome != local.outcome else "the output differs")
-    return result("diverged", f"{what}; nothing in the code explains it", diff)
+    why = ("; the recorded error is a shell parser's: the API did not run this code as Python"
+           if _SHELL_ERROR.search(recorded) else "; nothing in the code explains it")
+    return result("diverged", what + why, diff)
