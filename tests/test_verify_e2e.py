@@ -48,9 +48,14 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return p
 
 
+@pytest.fixture(autouse=True)
+def _importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `python -m harness` in the project's directory must import this checkout
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT),
+                                                      os.environ.get("PYTHONPATH", "")]))
+
+
 def harness_cli(project: pytest.Pytester, *args: str) -> pytest.RunResult:
-    env_path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    os.environ["PYTHONPATH"] = env_path
     return project.run(sys.executable, "-m", "harness", *args)
 
 
@@ -107,3 +112,26 @@ def test_allowing_unsafe_runs_is_a_spec_error_at_its_line(pytester: pytest.Pytes
     out = result.stdout.str()
     assert "invalid-eval-file" in out
     assert "verify.eval.yaml:15" in out and "'unsafe' runs can never be allowed" in out
+
+
+CORPUS = ROOT.parent / "shared" / "conformance"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"conformance corpus not found at {CORPUS}")
+def test_harness_verify_on_the_real_recordings(capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cassettes.verify_cli import run_command
+
+    code = run_command([str(CORPUS)], ROOT / "cassettes" / "sim", show_diff=False)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[-1].startswith("22 recording(s), 30 code run(s):"), lines[-1]
+    assert "0 unsafe" in lines[-1]
+    # gemini-2.0-flash's recorded errors come from a shell parser: the API did not run Python
+    assert code == 1 and " diverged: outcome OUTCOME_FAILED recorded, OUTCOME_OK here; the " \
+        "recorded error is a shell parser's" in out
+    clock = [ln for ln in lines if "pydantic-g25pro-twoturn-rawjson" in ln]
+    assert clock and all("not reproducible here" in ln and "reads the clock or the date" in ln
+                         for ln in clock)
+    assert any("module 'pytz' is missing from the local sandbox" in ln for ln in clock)
+    assert "the recording holds no result for this run" in out
+    assert sum(": reproduced" in ln for ln in lines) >= 15
