@@ -79,6 +79,8 @@ def test_verify_output_records_caches_replays_and_catches_a_tampered_output(proj
     cli = harness_cli(project, "verify", "evals")
     assert cli.ret == 0, cli.stdout.str()
     assert "2 recording(s), 3 code run(s): 3 reproduced, 0 diverged" in cli.stdout.str()
+    run_dir = harness_cli(project, "verify", "reports/latest")  # a run: its items' cassettes
+    assert run_dir.ret == 0 and "3 reproduced" in run_dir.stdout.str(), run_dir.stdout.str()
 
     # Tamper with what the API said the code printed: the cached re-run stays valid (it is
     # keyed by the code and the inputs), the judgement changes.
