@@ -95,7 +95,7 @@ def test_a_run_the_sandbox_blocks_is_unsafe_and_nothing_escapes():
     verdicts, result = judge(CodeRun(code, "OUTCOME_OK", "done\n"))
     assert verdicts[0].outcome == "unsafe", verdicts[0].reason
     assert "blocked by the local sandbox" in verdicts[0].reason
-    assert "only inside the working directory" in verdicts[0].reason
+    assert "only inside the working directory" in verdicts[0].reason, verdicts[0].reason
     assert not target.exists()
     assert not result.passed
     # unsafe can never be allowed away

@@ -37,7 +37,7 @@ _BLOCKED = (("[output exceeded", "the output cap (1 MiB per stream): the run was
             ("MemoryError", "the memory limit"),
             ("Read-only file system", "writes only inside the working directory "
                                       "(read-only private root)"),
-            ("PermissionError", "writes only inside the working directory (Landlock)"),
+            ("PermissionError", "file access only inside the working directory (Landlock)"),
             ("Operation not permitted", "the system-call filter (seccomp)"),
             ("Resource temporarily unavailable", "the process limit (pids)"),
             ("The process was killed", "the sandbox's process kill"))
