@@ -2,8 +2,9 @@
 
 Subcommands: ``validate`` (check eval files without running them), ``schema`` (print or write
 the eval-file JSON Schema), ``transcript`` (show what a recording contains, normalised),
-``unused`` (recordings no case uses any more), ``merge`` (shard runs into one run), ``exec``
-(run Python as the sandbox would) and ``sim`` (serve the bundled simulator).
+``unused`` (recordings no case uses any more), ``merge`` (shard runs into one run), ``verify``
+(re-run recorded code locally), ``exec`` (run Python as the sandbox would) and ``sim`` (serve
+the bundled simulator).
 """
 
 from __future__ import annotations
@@ -219,6 +220,24 @@ def _cmd_unused(args: argparse.Namespace) -> int:
     return 1 if found and args.strict else 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from harness.cassettes.verify_cli import run_command
+    from harness.config import ConfigError
+
+    try:
+        settings = _settings().with_overrides(target=args.target)
+    except ConfigError as exc:
+        print(f"harness verify: {exc}", file=sys.stderr)
+        return 2
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print("harness verify: no such file or directory: " + ", ".join(missing),
+              file=sys.stderr)
+        return 2
+    return run_command(args.paths, settings.cassette_dir / settings.target,
+                       write_cache=args.write_cache, show_diff=not args.no_diff)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
@@ -283,6 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="merge even when shards are missing or incomplete (warned; no "
                         "history line)")
     p.set_defaults(func=_cmd_merge)
+
+    p = sub.add_parser("verify", help="re-run recorded code runs in the local sandbox and say "
+                                      "which reproduce their recorded output")
+    p.add_argument("paths", nargs="+", metavar="PATHS|RUN",
+                   help="eval files or directories, a run directory or results.jsonl, "
+                        "cassettes or response bodies, or directories of recordings")
+    p.add_argument("--target", default=None, help="whose cassettes (default: target)")
+    p.add_argument("--write-cache", action="store_true",
+                   help="store the results in <k>.verify.json beside each harness cassette")
+    p.add_argument("--no-diff", action="store_true", help="leave out the diffs of diverged runs")
+    p.set_defaults(func=_cmd_verify)
 
     from harness.sandbox.cli import add_parser as add_exec_parser
     from harness.sim.cli import add_parser as add_sim_parser

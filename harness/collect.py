@@ -202,6 +202,7 @@ class EvalItem(pytest.Item):
         self.check_results: list[CheckResult] = []
         self.infra_error: HarnessError | None = None
         self.reference_outputs: dict[int, str] = {}  # by 0-based turn
+        self.local_runs: dict[int, Any] = {}  # verify_output's re-runs, by 0-based turn
         self.retries = 0  # calls retried while recording (shown at -v, kept in the record)
         # In replay: "recording" (read straight from the cassette) or why the SDK replayed it.
         self.replayed: str | None = None
@@ -259,14 +260,14 @@ class EvalItem(pytest.Item):
             self.reference_outputs = self._reference_outputs(runtime)
             if is_replay(runtime.record_mode, self.cassette):
                 self.replayed = self._replay_directly(runtime, replay_recorded)
-                if self.replayed == REPLAYED_DIRECTLY:
-                    return
-            with self._open_cassette(runtime) as rec:
-                self.transcript = run_case(
-                    self.case, self.model,
-                    endpoint=runtime.endpoint(rec.replaying, live=self.case.api == "live"),
-                    recording=rec, retry=runtime.settings.retry, sample=self.sample,
-                    on_retry=self._note_retry)
+            if self.replayed != REPLAYED_DIRECTLY:
+                with self._open_cassette(runtime) as rec:
+                    self.transcript = run_case(
+                        self.case, self.model,
+                        endpoint=runtime.endpoint(rec.replaying, live=self.case.api == "live"),
+                        recording=rec, retry=runtime.settings.retry, sample=self.sample,
+                        on_retry=self._note_retry)
+            self.local_runs = self._local_runs(runtime)
         except HarnessError as exc:
             self.infra_error = exc
         if self.infra_error is not None:  # outside `except`: no chained traceback is shown
@@ -336,6 +337,27 @@ class EvalItem(pytest.Item):
                 outputs[turn] = reference.load(path, case, hint, turn).output
         return outputs
 
+    def _local_runs(self, runtime: Runtime) -> dict[int, Any]:
+        """verify_output's re-runs (stored when recording, cached ones read in replay)."""
+        if self.transcript is None or not any(
+                call.name == "verify_output" for _, calls in self.case.judgements()
+                for call in calls):
+            return {}
+        from harness.cassettes.verify_runs import Cache, cache_path, rerun_turns
+        from harness.sandbox.api import SandboxError
+
+        path = cache_path(self.cassette)
+        recording_now = runtime.record_mode != "none"
+        cache = Cache.load(path)
+        files = {f.base_name: f.read() for f in self.case.all_inputs()}
+        try:
+            runs = rerun_turns(self.transcript, files, cache, refresh=recording_now)
+        except SandboxError as exc:
+            raise SetupError(f"verify_output: the local sandbox failed: {exc}") from None
+        if recording_now:
+            cache.store(path)
+        return runs
+
     def runtest(self) -> None:
         """Run the checks of each turn against that turn's transcript."""
         assert self.transcript is not None
@@ -344,7 +366,8 @@ class EvalItem(pytest.Item):
         for turn, calls in self.case.judgements():
             ctx = CheckContext(self.transcript.judged(turn), case_id=self.case.id,
                                model=self.model,
-                               reference_output=self.reference_outputs.get(turn))
+                               reference_output=self.reference_outputs.get(turn),
+                               local_runs=self.local_runs.get(turn))
             for call in calls:
                 result = call.run(ctx)
                 self.check_results.append(replace(result, turn=turn + 1) if conversation
@@ -374,6 +397,7 @@ class EvalItem(pytest.Item):
         self.transcript = None
         self.check_results = []
         self.reference_outputs = {}
+        self.local_runs = {}
 
     def record(self, verdict: str, error: dict[str, str] | None = None) -> dict[str, Any]:
         """This item's result record."""

@@ -260,3 +260,19 @@ def test_closed_pool_refuses() -> None:
     p.close()
     with pytest.raises(SandboxError, match="closed"):
         p.run("pass")
+
+
+def test_a_prelude_rebuilds_the_session_silently(pool: Pool) -> None:
+    # Earlier runs of a response: state kept; their output (even written to the descriptors),
+    # errors, exits and figures are not this run's.
+    prelude = ["import os\nx = 40\nprint('earlier')\nos.write(1, b'raw')\nos.write(2, b'err')",
+               "raise ValueError('earlier failure')",
+               "import matplotlib.pyplot as plt\nplt.plot([1, 2])\ny = 2",
+               "import sys\nsys.exit(3)"]
+    result = pool.run("import matplotlib.pyplot as plt\nprint(x + y, plt.get_fignums())",
+                      prelude=prelude)
+    assert result.outcome == "OUTCOME_OK"
+    assert result.output == "42 []\n" and result.stderr == ""
+    assert result.images == ()
+    alone = pool.run("print(x)")
+    assert alone.outcome == "OUTCOME_FAILED" and "NameError" in alone.output

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from harness.cassettes.paths import cassette_path
 from harness.cassettes.recording import TEMP_NAME
 from harness.cassettes.reference import stored_path
+from harness.cassettes.verify_runs import cache_path
 
 if TYPE_CHECKING:
     from harness.spec.case import Case
@@ -52,7 +53,9 @@ def find_unused(root: Path, target: str, cases: Iterable[Case], models: Sequence
     for case in cases:
         paths = (cassette_path(root, target, case.suite, case.id, model, k)
                  for model in models for k in range(1, (samples or case.samples) + 1))
-        used.update(live_path(p) if case.api == "live" else p for p in paths)
+        cassettes = [live_path(p) if case.api == "live" else p for p in paths]
+        used.update(cassettes)
+        used.update(cache_path(p) for p in cassettes)  # verify_output's cached re-runs
         case_dir = cassette_path(root, target, case.suite, case.id, "m", 1).parents[1]
         used.update(stored_path(case_dir, case, t) for t in range(len(case.conversation)))
     out = Unused()

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.checks.labels import clip, describe_args
+from harness.checks.reexec import LocalRun
 from harness.transcript.values import Transcript
 
 FROM_REFERENCE = "from_reference"  # an argument value meaning "what the reference printed"
@@ -45,6 +46,8 @@ class CheckContext:
     case_id: str = ""
     model: str = ""
     reference_output: str | None = None  # what the case's `reference:` printed, if it has one
+    # verify_output: each code run re-run locally (None: not re-run; the field None: no re-runs)
+    local_runs: tuple[LocalRun | None, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,13 @@ They live in modules by subject:
 * ``response``: ``finish_reason``, ``max_tokens``, ``min_images``;
 * ``functions``: ``called``, ``not_called``, ``max_function_calls``.
 * ``grounding``: ``searched``, ``cites`` (what Google Search / URL context reported).
+* ``verify``: ``verify_output`` (the recorded code, re-run locally, prints what was recorded).
 """
 
 from __future__ import annotations
 
-from harness.checks import functions, grounding, outcomes, response, text
+from harness.checks import functions, grounding, outcomes, response, text, verify
 
-BUILTIN_MODULES = (outcomes, response, text, functions, grounding)
+BUILTIN_MODULES = (outcomes, response, text, functions, grounding, verify)
 
 __all__ = ["BUILTIN_MODULES"]

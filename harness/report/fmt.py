@@ -129,3 +129,14 @@ def truncate(text: str, limit: int) -> tuple[str, int]:
     if len(text) <= limit:
         return text, 0
     return text[:limit], len(text) - limit
+
+
+def verifies(summary: Mapping[str, Any]) -> bool:
+    """Whether any model has items checked with ``verify_output`` (then reports show it)."""
+    return any((m or {}).get("verify_checked") for m in summary.get("models", {}).values())
+
+
+def verified(m: Mapping[str, Any]) -> str:
+    """``83.3% (5/6)``: items whose re-run code reproduced, of those checked; ``n/a``."""
+    n = int(m.get("verify_checked") or 0)
+    return f"{pct(m.get('verified_rate'))} ({m.get('verified', 0)}/{n})" if n else "n/a"

@@ -84,7 +84,7 @@ def models_table(summary: Mapping[str, Any], versions: Mapping[str, str | None])
              f"pass rate ({conf}% CI)"] + (["pass@k", "pass^k"] if multi else [])
     second = ["model", "first try", "recovered after a failed run", "deadline exceeded",
               "mean attempts", "check score", "tokens", "latency p50 / p90", "cost",
-              "retried calls"]
+              "retried calls"] + (["verified"] if fmt.verifies(summary) else [])
     rows1, rows2 = [], []
     for name, m in models.items():
         rate = m.get("pass_rate")
@@ -109,7 +109,8 @@ def models_table(summary: Mapping[str, Any], versions: Mapping[str, str | None])
                       e(fmt.num(m.get("mean_attempts"))), e(fmt.pct(m.get("check_score"))),
                       e(fmt.count(fmt.total_tokens(m))),
                       e(f"{fmt.seconds(lat.get('median'))} / {fmt.seconds(lat.get('p90'))}"),
-                      e(fmt.cost(m.get("cost_usd"))), e(str(m.get("retries", 0)))])
+                      e(fmt.cost(m.get("cost_usd"))), e(str(m.get("retries", 0))),
+                      *([e(fmt.verified(m))] if fmt.verifies(summary) else [])])
     return (_table(first, rows1) + '<p class="muted small">Rates are over judged items '
             "(passed + failed); ERRORs and skips are counted apart. First try + recovered = "
             "pass rate.</p>" + _table(second, rows2))

@@ -56,6 +56,10 @@ def model_table(summary: Mapping[str, Any]) -> list[str]:
             f"| {fmt.pct(m.get('first_try_rate'))} | {fmt.num(m.get('mean_attempts'))} "
             f"| {fmt.count(fmt.total_tokens(m))} | {md(fmt.cost(m.get('cost_usd')))} "
             f"| {m.get('retries', 0)} |")
+    if fmt.verifies(summary):
+        lines += ["", "| Model | Verified (recorded code re-run here reproduced) |", "|---|--:|",
+                  *(f"| {md(name)} | {fmt.verified(m)} |"
+                    for name, m in summary.get("models", {}).items())]
     return lines
 
 

@@ -75,6 +75,8 @@ def model_summary_to_json(s: ModelSummary) -> dict[str, Any]:
         "deadline_exceeded": s.deadline_exceeded,
         "deadline_exceeded_rate": s.deadline_exceeded_rate,
         "mean_attempts": s.mean_attempts, "retries": s.retries,
+        "verify_checked": s.verify_checked, "verified": s.verified,
+        "verified_rate": s.verified_rate,
         "pass_at_k": _num_keys(s.pass_at_k), "pass_hat_k": _num_keys(s.pass_hat_k),
         "k_cases": _num_keys(s.k_cases),
         "tokens": {kind: {"sum": t.total, "mean": t.mean, "reported": t.reported}

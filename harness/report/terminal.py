@@ -68,7 +68,11 @@ def render_terminal(summary: Mapping[str, Any], *, reasons_limit: int = 10) -> l
     """
     lines: list[str] = []
     rows = _model_rows(summary)
-    if rows:
+    if rows and fmt.verifies(summary):  # verify_output ran: how much recorded code reproduced
+        rows = [(*r, fmt.verified(m)) for r, m in zip(rows, summary["models"].values(),
+                                                       strict=True)]
+        lines += _table((*_HEAD, "verified"), rows)
+    elif rows:
         lines += _table(_HEAD, rows)
     else:
         lines.append("no eval items ran")

@@ -13,6 +13,9 @@ from typing import Literal
 Outcome = Literal["OUTCOME_OK", "OUTCOME_FAILED", "OUTCOME_DEADLINE_EXCEEDED"]
 DEFAULT_TIMEOUT_S = 30.0
 OUTPUT_CAP_BYTES = 1024 * 1024
+# Bumped whenever what a run prints could change (execution, seeding, outcome mapping, the
+# session replay): results cached by it (verify caches) are recomputed after a bump.
+SANDBOX_VERSION = "1"
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ import signal
 import sys
 import traceback
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from harness.sandbox import figures, isolate, landlock, seccomp
 from harness.sandbox.cgroups import RunGroup
@@ -130,11 +130,47 @@ def _report_failure(exc: BaseException) -> None:
     sys.stderr.write(f"{exc}\n" + "".join(traceback.format_exception(type(exc), exc, tb)))
 
 
-def _execute(code: str, collector: figures.Collector) -> int:
+def _replay(prelude: Sequence[str], namespace: dict[str, Any],
+            collector: figures.Collector) -> None:
+    """Run earlier code runs of a session in ``namespace``, their output and errors discarded.
+
+    Gemini's code runs share one interpreter within a response, so a run may use what earlier
+    runs defined. Re-running them first, in the same process and under the same isolation,
+    rebuilds that state; what they print or raise was already reported with their own runs.
+    """
+    real = sys.stdout, sys.stderr
+    # Writes to the descriptors themselves (os.write, a subprocess) are silenced too.
+    saved = os.dup(STDOUT_FD), os.dup(STDERR_FD)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, STDOUT_FD)
+    os.dup2(null, STDERR_FD)
+    sink = io.StringIO()
+    try:
+        for source in prelude:
+            sys.stdout = sys.stderr = sink
+            try:
+                exec(compile(source, "<string>", "exec"), namespace)
+            except BaseException:  # SystemExit too: the session goes on
+                pass
+            finally:
+                sys.stdout, sys.stderr = real
+                sink.seek(0)
+                sink.truncate()
+    finally:
+        os.dup2(saved[0], STDOUT_FD)
+        os.dup2(saved[1], STDERR_FD)
+        for fd in (*saved, null):
+            os.close(fd)
+    collector.discard()  # their figures were returned with their own runs
+
+
+def _execute(code: str, collector: figures.Collector, prelude: Sequence[str] = ()) -> int:
     main = types.ModuleType("__main__")
     main.__dict__["__builtins__"] = builtins
     sys.modules["__main__"] = main
     collector.patch_show()
+    if prelude:
+        _replay(prelude, main.__dict__, collector)
     status = 0
     try:
         exec(compile(code, "<string>", "exec"), main.__dict__)
@@ -151,8 +187,11 @@ def _execute(code: str, collector: figures.Collector) -> int:
 
 
 def main(code: str, files: Mapping[str, bytes], seed: int, plan: Plan, group: RunGroup | None,
-         pipes: tuple[int, int, int, int]) -> NoReturn:
-    """Run in the freshly forked child; never returns."""
+         pipes: tuple[int, int, int, int], prelude: Sequence[str] = ()) -> NoReturn:
+    """Run in the freshly forked child; never returns.
+
+    ``prelude``: earlier runs of the same session, replayed silently before ``code``.
+    """
     status_fd = [pipes[3]]
     try:
         try:
@@ -165,7 +204,7 @@ def main(code: str, files: Mapping[str, bytes], seed: int, plan: Plan, group: Ru
         _seed(seed)
         _streams()
         collector = figures.Collector()
-        status = _execute(code, collector)
+        status = _execute(code, collector, prelude)
         try:
             collector.capture_open()
             for err in collector.errors:

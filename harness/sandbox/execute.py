@@ -6,7 +6,7 @@ import atexit
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.sandbox.api import DEFAULT_TIMEOUT_S, ExecResult, SandboxError
@@ -31,7 +31,7 @@ def default_pool() -> Pool:
 
 def run(code: str, files: Mapping[str, bytes] | None = None,
         timeout: float = DEFAULT_TIMEOUT_S, seed: int | None = None, *,
-        level: str | None = None) -> ExecResult:
+        level: str | None = None, prelude: Sequence[str] = ()) -> ExecResult:
     """Execute ``code`` in the sandbox and report it in Gemini's terms.
 
     Args:
@@ -42,6 +42,9 @@ def run(code: str, files: Mapping[str, bytes] | None = None,
             ``ExecResult.seed``, so any run can be reproduced).
         level: Isolation level to apply (see :mod:`harness.sandbox`); None: the best available.
             A level the machine cannot reach degrades to the best one below it.
+        prelude: Earlier code runs of the same interpreter session (Gemini's runs share
+            state within a response): run first, in the same process and namespace, with
+            their output, errors and figures discarded; ``timeout`` covers them too.
 
     Returns:
         The outcome, output (stdout on success, the traceback on failure, partial stdout at
@@ -52,7 +55,7 @@ def run(code: str, files: Mapping[str, bytes] | None = None,
         ValueError: An unknown level, a non-positive timeout, or a file name outside the
             working directory.
     """
-    return default_pool().run(code, files, timeout, seed, level=level)
+    return default_pool().run(code, files, timeout, seed, level=level, prelude=prelude)
 
 
 def isolation_report() -> dict[str, Any]:

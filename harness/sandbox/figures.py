@@ -63,6 +63,14 @@ class Collector:
                     self.errors.append(f"figure {num} could not be rendered: {exc}")
             plt.close(fig)
 
+    def discard(self) -> None:
+        """Close every open figure and forget those captured so far (not this run's)."""
+        self.images.clear()
+        self.errors.clear()
+        plt = _pyplot()
+        if plt is not None:
+            plt.close("all")
+
     def patch_show(self) -> None:
         """Make ``plt.show()`` capture instead of being a no-op on Agg."""
         plt = _pyplot()

@@ -246,7 +246,7 @@ class Pool:
 
     def run(self, code: str, files: Mapping[str, bytes] | None = None,
             timeout: float = DEFAULT_TIMEOUT_S, seed: int | None = None, *,
-            level: str | None = None) -> ExecResult:
+            level: str | None = None, prelude: Sequence[str] = ()) -> ExecResult:
         """Run ``code`` in a fresh child of a warm zygote; see ``harness.sandbox.execute.run``."""
         if level is not None and level not in LEVELS:
             raise ValueError(f"unknown isolation level {level!r}; choose one of {LEVELS}")
@@ -259,7 +259,7 @@ class Pool:
                 raise ValueError(f"input file name must be relative, inside the working "
                                  f"directory: {name!r}")
         header = {"code": code, "timeout": float(timeout), "seed": seed, "level": level,
-                  "files": list(files)}
+                  "files": list(files), "prelude": list(prelude)}
         worker = self._acquire()
         healthy = False
         try:

@@ -18,7 +18,7 @@ import selectors
 import signal
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,16 +113,19 @@ def _read_available(streams: dict[int, _Stream], *, until_eof_s: float) -> None:
 def execute(code: str, files: Mapping[str, bytes], seed: int, plan: child.Plan,
             group: RunGroup | None, *, timeout: float, output_cap: int,
             control: socket.socket | None,
-            fork: Callable[[bool], int] | None = None) -> dict[str, Any]:
+            fork: Callable[[bool], int] | None = None,
+            prelude: Sequence[str] = ()) -> dict[str, Any]:
     """Run ``code`` once and return the raw facts (bytes, exit status, why it ended).
 
     ``fork(sandboxed)`` forks, into the sandbox pid namespace when asked (default: os.fork).
+    ``prelude``: earlier runs of a session, replayed silently first (see ``child``).
     """
     pairs = [os.pipe() for _ in range(4)]
     t0 = time.monotonic()
     pid = fork("pidns" in plan.layers) if fork is not None else os.fork()
     if pid == 0:  # pragma: no cover - the child never returns
-        child.main(code, files, seed, plan, group, tuple(w for _, w in pairs))  # type: ignore[arg-type]
+        child.main(code, files, seed, plan, group, tuple(w for _, w in pairs),  # type: ignore[arg-type]
+                   prelude)
     for _, w in pairs:
         os.close(w)
     caps = (output_cap, output_cap, MAX_FIGURES * (MAX_PNG_BYTES + 4), 65536)

@@ -165,7 +165,8 @@ class Zygote:
                 header["code"], files, seed, self._plan(level, workdir), group,
                 timeout=float(header["timeout"]),
                 output_cap=int(self.config.get("output_cap", 1 << 20)), control=control,
-                fork=self.ns.fork_in_sandbox_pidns)
+                fork=self.ns.fork_in_sandbox_pidns,
+                prelude=[str(c) for c in header.get("prelude") or ()])
         except (OSError, ValueError) as exc:
             return {"error": f"sandbox setup failed: {type(exc).__name__}: {exc}"}, []
         finally:

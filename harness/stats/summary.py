@@ -165,6 +165,8 @@ class ModelSummary:
         ttft_s: Time to first chunk.
         cost: Cost from the price table; None when the model has no price.
         retries: Calls retried while recording (429, 5xx, cut streams), over all items.
+        verify_checked: Judged items with a ``verify_output`` check.
+        verified: Those whose ``verify_output`` checks all passed (every re-run reproduced).
 
     """
 
@@ -190,6 +192,13 @@ class ModelSummary:
     ttft_s: Spread = Spread(None, None, 0)
     cost: Cost | None = None
     retries: int = 0
+    verify_checked: int = 0
+    verified: int = 0
+
+    @property
+    def verified_rate(self) -> float | None:
+        """Verified / items with a ``verify_output`` check (None when none has one)."""
+        return self.verified / self.verify_checked if self.verify_checked else None
 
     @property
     def judged(self) -> int:
@@ -253,6 +262,9 @@ def summarize_model(model: str, records: Iterable[Mapping[str, Any]], *,
                 recovered += 1
             else:
                 first_try += 1
+    verify = [[c for c in r.get("checks") or [] if c.get("name") == "verify_output"]
+              for r in judged]
+    verify = [v for v in verify if v]
     attempts = [int(r["attempts"]) for r, v in zip(recs, verdicts, strict=True)
                 if v != SKIPPED and r.get("attempts") is not None]
 
@@ -284,7 +296,8 @@ def summarize_model(model: str, records: Iterable[Mapping[str, Any]], *,
         pass_at_k=at_k, pass_hat_k=hat_k, k_cases=k_cases, tokens=tokens,
         latency_s=spread(r.get("latency_s") for r in recs),
         ttft_s=spread(r.get("ttft_s") for r in recs), cost=cost,
-        retries=sum(int(r.get("retries") or 0) for r in recs))
+        retries=sum(int(r.get("retries") or 0) for r in recs), verify_checked=len(verify),
+        verified=sum(1 for v in verify if all(c.get("passed") for c in v)))
 
 
 def by_model(records: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
