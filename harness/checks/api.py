@@ -134,6 +134,10 @@ class CheckCall:
     label: str
     spec: CheckSpec[Any] = field(compare=False, repr=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (harness.spec.cache) by name: the registered spec is the one that runs.
+        return (_restore_call, (self.name, self.args, self.label))
+
     @property
     def uses_reference(self) -> bool:
         """Whether an argument is ``from_reference`` (the check needs the reference output)."""
@@ -190,6 +194,12 @@ def check(name: str, args: type[A], *, short: str | None = None,
                                                                   else "")))
         return func
     return deco
+
+
+def _restore_call(name: str, args: CheckArgs, label: str) -> CheckCall:
+    import harness.checks.builtin  # noqa: F401  (registers the built-ins, which the cache holds)
+
+    return CheckCall(name=name, args=args, label=label, spec=_REGISTRY[name])
 
 
 def registered() -> dict[str, CheckSpec[Any]]:

@@ -55,6 +55,13 @@ def _load_entry_points() -> None:
     _loaded_entry_points = True
 
 
+def is_builtin(name: str) -> bool:
+    """Whether ``name`` is one of the harness's own checks (not an entry point's or a test's)."""
+    _load_builtins()
+    spec = registered().get(name)
+    return spec is not None and spec.func.__module__.startswith("harness.checks.")
+
+
 def all_checks() -> dict[str, CheckSpec[Any]]:
     """Every registered check, built-ins and entry points, by name."""
     _load_entry_points()

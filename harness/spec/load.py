@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from harness.checks.api import CheckCall
 from harness.checks.registry import CheckParseError, parse_check
 from harness.paths import display_path
+from harness.spec import cache as spec_cache
 from harness.spec.case import Case, EvalFile, SpecError, SpecIssue, SpecWarning, Turn
 from harness.spec.functions import DEFAULT_MAX_CALLS, build_functions, with_limit_check
 from harness.spec.inputs import InputError, InputFile, resolve_input
@@ -73,6 +74,9 @@ def load_eval_file(path: Path, root: Path | None = None) -> EvalFile:
         text = read_eval_text(path, root)
     except SourceError as exc:
         raise SpecError([SpecIssue(path, None, "", str(exc))]) from None
+    cached = spec_cache.load(path, text, root)
+    if cached is not None:
+        return cached
     try:
         doc = load_yaml(text)
     except yaml.YAMLError as exc:
@@ -80,7 +84,9 @@ def load_eval_file(path: Path, root: Path | None = None) -> EvalFile:
         raise SpecError([SpecIssue(path, line, "", message)]) from None
     if doc.problems:
         raise SpecError([SpecIssue(path, p.line, p.field, p.message) for p in doc.problems])
-    return _Builder(path, doc, root).build()
+    spec = _Builder(path, doc, root).build()
+    spec_cache.store(path, text, root, spec)
+    return spec
 
 
 _M = TypeVar("_M", bound=BaseModel)
