@@ -57,10 +57,16 @@ class Runtime:
     controller: bool = False
     ahead: Any = None  # harness.ahead.Ahead while recording concurrently
     ref_lock: threading.Lock = field(default_factory=threading.Lock)
+    _ref_locks: dict[tuple[str, str, int], threading.Lock] = field(default_factory=dict)
     _vcr: Any = None
     _sim: Any = None
     _live_sim: Any = None
     _live_dir: Path | None = None
+
+    def reference_lock(self, key: tuple[str, str, int]) -> threading.Lock:
+        """The lock that makes a case's reference computed once when pool threads race."""
+        with self.ref_lock:
+            return self._ref_locks.setdefault(key, threading.Lock())
 
     @property
     def vcr(self) -> Any:
@@ -389,7 +395,7 @@ class EvalItem(pytest.Item):
             path = reference.stored_path(self.cassette.parents[1], case, turn)
             if runtime.record_mode != "none":
                 key = (case.suite, case.id, turn)
-                with runtime.ref_lock:  # pool threads: still once per case
+                with runtime.reference_lock(key):  # pool threads: still once per case
                     if key not in runtime.references:  # once per case, not per model/sample
                         runtime.references[key] = reference.compute(case, turn)
                         reference.store(path, runtime.references[key])

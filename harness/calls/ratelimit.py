@@ -103,10 +103,11 @@ class RateLimiter:
             waited += step
 
     def _try(self, model: str, tokens: int) -> tuple[float, int | None]:
-        limit, now = self.limit(model), self.clock()
+        limit = self.limit(model)
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
+            now = self.clock()  # read under the lock: a stale time would let starts bunch up
             db.execute("DELETE FROM starts WHERE t <= ?", (now - WINDOW_S,))
             row = db.execute("SELECT until FROM pauses WHERE model = ?", (model,)).fetchone()
             if row is not None and row[0] > now:
