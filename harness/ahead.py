@@ -26,14 +26,14 @@ if TYPE_CHECKING:
     import pytest
 
     from harness.calls.pool import CallPool
-    from harness.collect import EvalItem, Runtime
 
 DB_NAME = ".recording.sqlite"  # the run's shared rate limit and budget, in reports/<run-id>/
 
 
-def run_db(runtime: Runtime) -> Path:
+def run_db(runtime: Any) -> Path:
     """The SQLite file this run's processes share (in the run directory)."""
-    return runtime.settings.report_dir / (runtime.run_id or "local") / DB_NAME
+    report_dir: Path = runtime.settings.report_dir
+    return report_dir / (runtime.run_id or "local") / DB_NAME
 
 
 def continue_command(config: pytest.Config) -> str:
@@ -54,7 +54,7 @@ def continue_command(config: pytest.Config) -> str:
 class Ahead:
     """The session's concurrent recorder (see the module docstring)."""
 
-    def __init__(self, runtime: Runtime, session: pytest.Session) -> None:
+    def __init__(self, runtime: Any, session: pytest.Session) -> None:
         from harness.calls.budget import Budget
         from harness.calls.pool import CallPool
         from harness.calls.ratelimit import Limit, RateLimiter
@@ -75,14 +75,13 @@ class Ahead:
 
     def eligible(self, item: Any) -> bool:
         """Whether the item's call can run ahead (an HTTP item this run records, not skipped)."""
-        from harness.collect import EvalItem
-
-        return (isinstance(item, EvalItem) and item.case.api != "live"
+        # An EvalItem (known by its job method: collect imports this module, not the reverse)
+        return (callable(getattr(item, "recorded_call", None)) and item.case.api != "live"
                 and not is_replay(self.runtime.record_mode, item.cassette)
                 and item.get_closest_marker("skip") is None
                 and item.get_closest_marker("skipif") is None)
 
-    def upcoming(self, item: EvalItem) -> list[Any]:
+    def upcoming(self, item: Any) -> list[Any]:
         """The item and those this process runs after it, in order."""
         items = self.session.items
         queue = _xdist_queue(self.config)
@@ -91,7 +90,7 @@ class Ahead:
         start = self._index.get(id(item), 0)
         return list(items[start:start + self.window + 1])
 
-    def take(self, item: EvalItem) -> tuple[dict[int, str], Any]:
+    def take(self, item: Any) -> tuple[dict[int, str], Any]:
         """Fill the window, then wait for the item's own result (showing progress)."""
         for other in self.upcoming(item)[:self.window + 1]:
             if self.eligible(other) and not self.pool.submitted(other.nodeid):
