@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -52,10 +53,20 @@ class Runtime:
     references: dict[tuple[str, str, int], Any] = field(default_factory=dict)
     tags: set[str] = field(default_factory=set)
     suites: dict[str, Path] = field(default_factory=dict)
+    run_id: str | None = None
+    controller: bool = False
+    ahead: Any = None  # harness.ahead.Ahead while recording concurrently
+    ref_lock: threading.Lock = field(default_factory=threading.Lock)
+    _ref_locks: dict[tuple[str, str, int], threading.Lock] = field(default_factory=dict)
     _vcr: Any = None
     _sim: Any = None
     _live_sim: Any = None
     _live_dir: Path | None = None
+
+    def reference_lock(self, key: tuple[str, str, int]) -> threading.Lock:
+        """The lock that makes a case's reference computed once when pool threads race."""
+        with self.ref_lock:
+            return self._ref_locks.setdefault(key, threading.Lock())
 
     @property
     def vcr(self) -> Any:
@@ -111,6 +122,13 @@ class Runtime:
 
     def close(self) -> None:
         """Stop what the session started."""
+        if self.ahead is not None:
+            self.ahead.close()  # before the simulator: running calls finish first
+            self.ahead = None
+            if self.controller:
+                from harness.ahead import run_db
+
+                run_db(self).unlink(missing_ok=True)
         for sim in (self._sim, self._live_sim):
             if sim is not None:
                 sim.stop()
@@ -204,6 +222,8 @@ class EvalItem(pytest.Item):
         self.reference_outputs: dict[int, str] = {}  # by 0-based turn
         self.local_runs: dict[int, Any] = {}  # verify_output's re-runs, by 0-based turn
         self.retries = 0  # calls retried while recording (shown at -v, kept in the record)
+        self._retry_lines: list[str] = []  # a pool thread's retries, shown by setup
+        self._endpoint: Endpoint | None = None
         # In replay: "recording" (read straight from the cassette) or why the SDK replayed it.
         self.replayed: str | None = None
         runtime = self.config.stash[runtime_key]
@@ -256,6 +276,10 @@ class EvalItem(pytest.Item):
 
         runtime = self.config.stash[runtime_key]
         try:
+            if runtime.settings.managed_recording and self.case.api != "live" \
+                    and not is_replay(runtime.record_mode, self.cassette):
+                self._take_ahead(runtime)
+                return
             # The reference first: a broken ground truth should stop before tokens are spent.
             self.reference_outputs = self._reference_outputs(runtime)
             if is_replay(runtime.record_mode, self.cassette):
@@ -273,6 +297,47 @@ class EvalItem(pytest.Item):
         if self.infra_error is not None:  # outside `except`: no chained traceback is shown
             err = self.infra_error
             pytest.fail(redact(render_error(err.kind, self.info, str(err))), pytrace=False)
+
+    def _take_ahead(self, runtime: Runtime) -> None:
+        """Concurrent recording: this item's call ran (or runs) in the pool; take its result."""
+        if runtime.ahead is None:
+            from harness.ahead import Ahead
+
+            runtime.ahead = Ahead(runtime, self.session)
+        try:
+            self.reference_outputs, self.transcript = runtime.ahead.take(self)
+        finally:
+            for line in self._retry_lines:  # written here: the job's thread owns no terminal
+                self._show_retry(line)
+            self._retry_lines = []
+
+    def prepare_ahead(self) -> None:
+        """Before the item's job is queued (main thread): its endpoint (starts the simulator)."""
+        self._endpoint = self.config.stash[runtime_key].endpoint(False)
+
+    def recorded_call(self, hooks: Any) -> tuple[dict[int, str], Transcript]:
+        """The item's reference and call, recorded into its own cassette (a pool thread)."""
+        from harness.calls.run import run_case
+        from harness.cassettes import threaded
+
+        runtime = self.config.stash[runtime_key]
+        assert self._endpoint is not None, "prepare_ahead() runs before the job is queued"
+        endpoint = self._endpoint
+        # The reference first: a broken ground truth should stop before tokens are spent.
+        references = self._reference_outputs(runtime)
+
+        def on_retry(line: str) -> None:
+            self.retries += 1
+            hooks.on_retry(line)
+            self._retry_lines.append(line)
+
+        with threaded.record_cassette(runtime.vcr, self.cassette, runtime.record_mode,
+                                      root=runtime.settings.cassette_dir, gate=hooks.gate,
+                                      settle=hooks.settle, stopped=hooks.stopped) as rec:
+            transcript = run_case(self.case, self.model, endpoint=endpoint,
+                                  recording=rec, retry=runtime.settings.retry,
+                                  sample=self.sample, on_retry=on_retry)
+        return references, transcript
 
     def _replay_directly(self, runtime: Runtime, replay_recorded: Any) -> str:
         """Read the transcript straight from the cassette if that is exact; say why not."""
@@ -298,13 +363,18 @@ class EvalItem(pytest.Item):
             return use_live_cassette(self.cassette, runtime.record_mode,
                                      self.rerecord_command(),
                                      root=runtime.settings.cassette_dir)
+        # Replay refuses sockets process-wide: not while pool threads are recording.
         return recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
                                       self.rerecord_command(),
-                                      root=runtime.settings.cassette_dir)
+                                      root=runtime.settings.cassette_dir,
+                                      block=runtime.ahead is None or not runtime.ahead.busy())
 
     def _note_retry(self, line: str) -> None:
         """Count a retried call, and show it at -v (recording only: replay never retries)."""
         self.retries += 1
+        self._show_retry(line)
+
+    def _show_retry(self, line: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None or self.config.get_verbosity() < 1:
             return
@@ -326,9 +396,10 @@ class EvalItem(pytest.Item):
             path = reference.stored_path(self.cassette.parents[1], case, turn)
             if runtime.record_mode != "none":
                 key = (case.suite, case.id, turn)
-                if key not in runtime.references:  # once per case, not per model or sample
-                    runtime.references[key] = reference.compute(case, turn)
-                    reference.store(path, runtime.references[key])
+                with runtime.reference_lock(key):  # pool threads: still once per case
+                    if key not in runtime.references:  # once per case, not per model/sample
+                        runtime.references[key] = reference.compute(case, turn)
+                        reference.store(path, runtime.references[key])
                 outputs[turn] = str(runtime.references[key].output)
             elif turn in needed:
                 # replay loads only what a check needs: an unused output must not fail it

@@ -53,6 +53,15 @@ class VertexSettings(BaseModel):
                                              "Application Default Credentials.")
 
 
+class RateLimitSettings(BaseModel):
+    """One model's entry of ``[tool.harness.rate_limits]`` (``"*"``: every other model)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rpm: int | None = Field(None, ge=1, description="Calls started per minute.")
+    tpm: int | None = Field(None, ge=1, description="Tokens per minute.")
+
+
 class HarnessTable(BaseModel):
     """The ``[tool.harness]`` table."""
 
@@ -74,6 +83,8 @@ class HarnessTable(BaseModel):
     vertex: VertexSettings = Field(default_factory=VertexSettings)
     base_url: str | None = None
     replay: ReplayMode = "fast"
+    concurrency: int = Field(1, ge=1, le=256)
+    rate_limits: dict[str, RateLimitSettings] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,9 @@ class Settings:
             the simulator); None for the SDK's default.
         replay: ``fast``: a recording whose stored request fingerprint matches the case is
             read without the SDK; ``full``: every replay goes through the SDK and matching.
+        concurrency: Items recorded at once in one process (1: one at a time, as before).
+        rate_limits: Requests and tokens per minute by model, shared by the whole run.
+        budget_usd: Stop starting calls once the estimated cost would pass it (None: no cap).
     """
 
     root: Path
@@ -124,13 +138,23 @@ class Settings:
     vertex: VertexSettings = field(default_factory=VertexSettings)
     base_url: str | None = None
     replay: str = "fast"
+    concurrency: int = 1
+    rate_limits: dict[str, RateLimitSettings] = field(default_factory=dict)
+    budget_usd: float | None = None
+
+    @property
+    def managed_recording(self) -> bool:
+        """Recording goes through the call pool (concurrency, a rate limit or a budget)."""
+        return self.concurrency > 1 or bool(self.rate_limits) or self.budget_usd is not None
 
     def with_overrides(self, *, models: list[str] | None = None, baseline: str | None = None,
                        target: str | None = None, samples: int | None = None,
                        cassette_dir: str | None = None, report_dir: str | None = None,
                        retries: int | None = None, gate: str | None = None,
                        gate_underpowered: str | None = None,
-                       base_url: str | None = None, replay: str | None = None) -> Settings:
+                       base_url: str | None = None, replay: str | None = None,
+                       concurrency: int | None = None,
+                       budget_usd: float | None = None) -> Settings:
         """Apply command-line values (None means "not given")."""
         out = self
         if models:
@@ -156,6 +180,15 @@ class Settings:
             out = replace(out, base_url=base_url)
         if replay is not None:
             out = replace(out, replay=replay)
+        if concurrency is not None:
+            if not 1 <= concurrency <= 256:
+                raise ConfigError(f"--harness-concurrency must be 1 to 256, got {concurrency}")
+            out = replace(out, concurrency=concurrency)
+        if budget_usd is not None:
+            if budget_usd <= 0:
+                raise ConfigError(f"--harness-budget-usd must be above 0, got {budget_usd}")
+            out = replace(out, budget_usd=budget_usd)
+            out.check_budget_prices()
         if retries is not None:
             out = replace(out, retry=out.retry.model_copy(update={"attempts": max(1, retries)}))
         out.check()
@@ -178,6 +211,16 @@ class Settings:
         raise ConfigError(f"{source}: baseline {self.baseline!r} is not one of the models this "
                           f"run uses ({', '.join(self.models)}).{hint} Set it to one of them, "
                           "or add it to --model / `models` in [tool.harness].")
+
+    def check_budget_prices(self) -> None:
+        """Raise ConfigError when a budget is set but a model has no price (its cost is unknown)."""
+        missing = [m for m in self.models if m not in self.prices]
+        if self.budget_usd is not None and missing:
+            raise ConfigError(
+                "--harness-budget-usd needs the price of every model it records; none for "
+                + ", ".join(missing) + ". Add them under [tool.harness.prices] in "
+                "pyproject.toml, e.g. \"" + missing[0] + "\" = {input = 0.30, output = 2.50} "
+                "(USD per 1M tokens)")
 
     def check(self) -> None:
         """Raise ConfigError for settings that cannot work."""
@@ -227,7 +270,8 @@ def load_settings(root: Path, pyproject: Path | None = None) -> Settings:
         report_dir=root / parsed.report_dir, keep_runs=parsed.keep_runs, retry=parsed.retry,
         alpha=parsed.alpha, gate=parsed.gate, gate_underpowered=parsed.gate_underpowered,
         prices=prices, secret_env=tuple(parsed.secret_env), vertex=parsed.vertex,
-        base_url=parsed.base_url, replay=parsed.replay)
+        base_url=parsed.base_url, replay=parsed.replay, concurrency=parsed.concurrency,
+        rate_limits=dict(parsed.rate_limits))
     try:
         settings.check()
     except ConfigError as exc:

@@ -34,3 +34,9 @@ class SetupError(HarnessError):
     """Configuration that prevents calling the model (no key, unsupported target...)."""
 
     kind = "config"
+
+
+class BudgetReached(HarnessError):
+    """``--harness-budget-usd`` was reached before the item started: nothing was called."""
+
+    kind = "budget"

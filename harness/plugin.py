@@ -59,6 +59,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-shard", default=None, metavar="I/N",
                     help="run shard I of N: a deterministic split that keeps each case's "
                          "models and samples together; combine the runs with `harness merge`")
+    group.addoption("--harness-concurrency", type=int, default=None, metavar="N",
+                    help="when recording, run N items' model calls at once in this process "
+                         "(default: concurrency in [tool.harness], 1)")
+    group.addoption("--harness-budget-usd", type=float, default=None, metavar="X",
+                    help="when recording, start no more calls once the estimated cost (usage "
+                         "x [tool.harness.prices]) would pass X USD; the rest are ERRORs")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,7 +84,9 @@ def pytest_configure(config: pytest.Config) -> None:
             gate=config.getoption("--harness-gate"),
             gate_underpowered=config.getoption("--harness-gate-underpowered"),
             base_url=config.getoption("--harness-base-url"),
-            replay=config.getoption("--harness-replay"))
+            replay=config.getoption("--harness-replay"),
+            concurrency=config.getoption("--harness-concurrency"),
+            budget_usd=config.getoption("--harness-budget-usd"))
     except ConfigError as exc:
         raise pytest.UsageError(f"harness: {exc}") from None
     if config.getoption("--harness-shard"):
@@ -94,10 +102,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[runtime_key] = Runtime(settings=settings, record_mode=record_mode,
                                         pytestconfig=config)
     worker = getattr(config, "workerinput", None)
+    runtime = config.stash[runtime_key]
     if worker is None:
-        config.pluginmanager.register(RecordSink(config), "harness-records")
+        sink = RecordSink(config)
+        config.pluginmanager.register(sink, "harness-records")
+        runtime.run_id, runtime.controller = sink.run_id, True
     elif worker.get(RUN_ID_KEY):  # an xdist worker writes its own records into the run
         config.stash[worker_writer_key] = worker_writer(config, worker)
+        runtime.run_id = worker[RUN_ID_KEY]
     if config.getoption("markers", default=False):
         register_tag_markers(config)
 

@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,8 @@ def _write_blob(data: bytes, directory: Path) -> tuple[str, str]:
     path = directory / f"{digest}.{ext}"
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        # pid and thread: concurrent recordings in one process may store the same blob
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}")
         tmp.write_bytes(data)
         os.replace(tmp, path)
     return digest, ext

@@ -10,6 +10,7 @@ differs (:mod:`~harness.cassettes.misses`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -155,7 +156,7 @@ class Recording:
 
 @contextmanager
 def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, *,
-                 root: Path | None = None) -> Iterator[Recording]:
+                 root: Path | None = None, block: bool = True) -> Iterator[Recording]:
     """Open the item's cassette for replay or for a safe recording.
 
     Args:
@@ -165,6 +166,8 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, 
         rerecord_hint: The command that records this item (for error messages).
         root: The cassette root (``cassette_dir``): recording prepares it once
             (:func:`prepare_root`).
+        block: Refuse every socket while replaying (False while other threads record: the
+            replay client cannot reach the network anyway, but the block is process-wide).
 
     Raises:
         CassetteError: replaying without a cassette, or a request that matches nothing.
@@ -195,7 +198,7 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, 
                                 f"To record it again: {rerecord_hint}")
         replay.TRANSPORT.cassette, replay.TRANSPORT.last_played = cas, None
         try:
-            with blocking_context(allowed_hosts=None):
+            with blocking_context(allowed_hosts=None) if block else contextlib.nullcontext():
                 yield Recording(cas, path, replaying=True, meta=stored_meta(path))
         except vcr.errors.CannotOverwriteExistingCassetteException as exc:
             raise CassetteError(describe_miss(exc, path, rerecord_hint)) from None
