@@ -113,6 +113,11 @@ class CheckSpec(Generic[A]):
     short: str | None
     summary: str
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (harness.spec.cache) by name: the registered spec is the one that runs. The
+        # unpickler loads the built-ins first; only they are ever cached.
+        return (_registered_spec, (self.name,))
+
     @property
     def bare_allowed(self) -> bool:
         """Whether the plain ``name`` form is valid (the defaults alone make valid arguments)."""
@@ -133,10 +138,6 @@ class CheckCall:
     args: CheckArgs
     label: str
     spec: CheckSpec[Any] = field(compare=False, repr=False)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled (harness.spec.cache) by name: the registered spec is the one that runs.
-        return (_restore_call, (self.name, self.args, self.label))
 
     @property
     def uses_reference(self) -> bool:
@@ -196,10 +197,8 @@ def check(name: str, args: type[A], *, short: str | None = None,
     return deco
 
 
-def _restore_call(name: str, args: CheckArgs, label: str) -> CheckCall:
-    import harness.checks.builtin  # noqa: F401  (registers the built-ins, which the cache holds)
-
-    return CheckCall(name=name, args=args, label=label, spec=_REGISTRY[name])
+def _registered_spec(name: str) -> CheckSpec[Any]:
+    return _REGISTRY[name]
 
 
 def registered() -> dict[str, CheckSpec[Any]]:

@@ -27,7 +27,8 @@ ENTRY_POINT_GROUP = "harness.checks"
 _loaded_entry_points = False
 
 
-def _load_builtins() -> None:
+def load_builtins() -> None:
+    """Register the harness's own checks (importing them does it)."""
     import harness.checks.builtin  # noqa: F401  (importing it registers the built-in checks)
 
 
@@ -35,7 +36,7 @@ def _load_entry_points() -> None:
     global _loaded_entry_points
     if _loaded_entry_points:
         return
-    _load_builtins()
+    load_builtins()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         where = f"entry point {ep.name!r} ({ep.value}) in group {ENTRY_POINT_GROUP!r}"
         try:
@@ -57,7 +58,7 @@ def _load_entry_points() -> None:
 
 def is_builtin(name: str) -> bool:
     """Whether ``name`` is one of the harness's own checks (not an entry point's or a test's)."""
-    _load_builtins()
+    load_builtins()
     spec = registered().get(name)
     return spec is not None and spec.func.__module__.startswith("harness.checks.")
 
@@ -135,7 +136,7 @@ def _memo_key(raw: Any) -> str | None:
 def _parse_check(raw: Any) -> CheckCall:
     # Built-ins first: the entry points (a scan of every installed distribution) are loaded only
     # for a name the built-ins don't have, or when every check is listed (all_checks).
-    _load_builtins()
+    load_builtins()
     if not ((isinstance(raw, str) and raw in registered())
             or (isinstance(raw, dict) and len(raw) == 1 and next(iter(raw)) in registered())):
         _load_entry_points()

@@ -38,6 +38,9 @@ def cache_file(path: Path) -> Path:
 
 def load(path: Path, text: str, root: Path | None) -> EvalFile | None:
     """The cached parse of ``path`` (whose content is ``text``), or None (absent or stale)."""
+    from harness.checks.registry import load_builtins
+
+    load_builtins()  # the entry's checks are unpickled by name from the registry
     try:
         blob = cache_file(path).read_bytes()
         key, inputs, spec = pickle.loads(blob)
