@@ -13,6 +13,7 @@ Responses carry ``x-harness-sim-case`` and ``x-harness-sim-behaviour`` for debug
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,27 +97,39 @@ class Prepared:
 
 async def _prepare(request: Request, call: Call) -> Prepared | Response:
     """Identify case and sample, decide the fault, write the script."""
-    state = _state(request)
+    return await prepare(_state(request), request.headers, call)
+
+
+async def prepare(state: SimState, headers: Mapping[str, str], call: Call, *,
+                  inject: bool = True) -> Prepared | Response:
+    """:func:`_prepare` given the request's headers (a batch passes each item's metadata).
+
+    Args:
+        state: The simulator's state.
+        headers: The request's headers (``x-harness-*`` are read).
+        call: The model call.
+        inject: Decide a fault (a batch item has no transport to fault).
+    """
     try:
-        sample = int(request.headers.get(SAMPLE_HEADER, "1"))
+        sample = int(headers.get(SAMPLE_HEADER, "1"))
         if sample < 1:
             raise ValueError
     except ValueError:
         return api_error(400, "INVALID_ARGUMENT", f"{SAMPLE_HEADER} must be a positive integer")
-    case = state.catalog.by_key(request.headers.get(CASE_HEADER))
+    case = state.catalog.by_key(headers.get(CASE_HEADER))
     for text in call.parsed.texts:
         case = case or state.catalog.by_prompt(text)
     case_key = case.key if case else "prompt:" + det.token(call.parsed.text)
     # Canonical JSON, so ids do not depend on how a client formats the same body.
     body_id = det.token(json.dumps(call.body, sort_keys=True, ensure_ascii=False))
     ident = (case_key, call.model, sample, call.surface, body_id)
-    attempt_header = request.headers.get(ATTEMPT_HEADER)
+    attempt_header = headers.get(ATTEMPT_HEADER)
     attempt = (int(attempt_header) if attempt_header and attempt_header.isdigit()
                else state.next_attempt(ident))
     try:
-        fault = state.faults.decide(ident, attempt, stream=call.surface.endswith("stream"),
-                                    generate=call.surface in ("generate", "stream"),
-                                    forced=request.headers.get(FAULT_HEADER))
+        fault = None if not inject else state.faults.decide(
+            ident, attempt, stream=call.surface.endswith("stream"),
+            generate=call.surface in ("generate", "stream"), forced=headers.get(FAULT_HEADER))
     except FaultSpecError as exc:
         return api_error(400, "INVALID_ARGUMENT", f"{FAULT_HEADER}: {exc}")
     if (early := early_fault(fault, state.faults.retry_after_s)) is not None:
@@ -133,11 +146,11 @@ async def _prepare(request: Request, call: Call) -> Prepared | Response:
                      + det.token(case_key, call.model, sample, call.surface, body_id)),
         created=det.timestamp(case_key, call.model, sample, body_id),
         updated=det.timestamp(case_key, call.model, sample, body_id, offset_s=2 + 3 * runs))
-    headers = {"x-harness-sim-case": case_key, "x-harness-sim-behaviour": script.behaviour}
+    reply = {"x-harness-sim-case": case_key, "x-harness-sim-behaviour": script.behaviour}
     found = grounding.plan(grounding.request_tools(call.body), case.hint if case else None,
                            call.parsed.text, case_key, call.model, sample)
     return Prepared(script, meta, wire.usage(script, call.parsed.prompt_tokens,
-                                             thinking=call.parsed.thinking), fault, headers,
+                                             thinking=call.parsed.thinking), fault, reply,
                     found)
 
 
@@ -146,9 +159,15 @@ async def generate(request: Request) -> Response:
     if (err := _bad_version(request)) is not None:
         return err
     model, _, method = request.path_params["target"].partition(":")
+    if method == "batchGenerateContent" and "project" not in request.path_params \
+            and "/publishers/" not in request.url.path:
+        from harness.sim.batches import create_batch
+
+        return await create_batch(request, model)
     if method not in ("generateContent", "streamGenerateContent"):
         return api_error(404, "NOT_FOUND", f"Method {method!r} is not served by the simulator; "
-                         "it serves generateContent and streamGenerateContent.")
+                         "it serves generateContent, streamGenerateContent and (Gemini API) "
+                         "batchGenerateContent.")
     vertex = "/publishers/" in request.url.path
     if (err := auth_error(request, vertex=vertex)) is not None:
         return err
@@ -272,6 +291,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return api_error(code, "INTERNAL", f"{type(exc).__name__}: {exc}")
 
 
+async def batch_by_id(request: Request) -> Response:
+    """``GET batches/{id}`` (poll, results inline) and ``DELETE``."""
+    from harness.sim.batches import get_batch
+
+    return await get_batch(request)
+
+
 def build_app(state: SimState) -> ASGIApp:
     """The ASGI app serving ``state`` (wrapped so faults can reach the transport)."""
     routes = [
@@ -280,6 +306,7 @@ def build_app(state: SimState) -> ASGIApp:
         Route("/{ver}/models/{target}", generate, methods=["POST"]),
         Route("/{ver}/publishers/google/models/{target}", generate, methods=["POST"]),
         Route(_VERTEX_PREFIX + "/publishers/google/models/{target}", generate, methods=["POST"]),
+        Route("/{ver}/batches/{bid}", batch_by_id, methods=["GET", "DELETE"]),
         Route("/{ver}/interactions", create_interaction, methods=["POST"]),
         Route("/{ver}/interactions/{iid}", interaction_by_id, methods=["GET", "DELETE"]),
         Route(_VERTEX_PREFIX + "/interactions", create_interaction, methods=["POST"]),
