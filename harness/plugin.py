@@ -167,7 +167,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     quiet = reporter is None or config.get_verbosity() < 0
 
     def say(line: str) -> None:
-        if not quiet:
+        if not quiet and reporter is not None:
             reporter.write_line(redact.redact(f"harness: {line}"))
 
     runtime = config.stash[runtime_key]

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from harness.calls.batch_state import JobsFile, SavedItem, SavedJob, chunk
@@ -199,7 +199,7 @@ def _submit(client: BatchClient, jobs: JobsFile, items: list[_Item], target: str
             name = client.submit(model, [requests[i.key] for i in part],
                                  f"harness {model} {n}/{len(chunks)}")
             jobs.add(SavedJob(name=name, model=model, target=target,
-                              submitted=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                              submitted=datetime.now(UTC).isoformat(timespec="seconds"),
                               items={i.key: SavedItem(i.fingerprint, str(i.node.cassette))
                                      for i in part}))
             submitted[name] = part

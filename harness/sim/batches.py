@@ -1,4 +1,4 @@
-"""The Gemini Batch API with inlined requests: ``models/{m}:batchGenerateContent`` and ``batches/{id}``.
+"""The Batch API with inlined requests: ``models/{m}:batchGenerateContent``, ``batches/{id}``.
 
 A job is created with its requests inline; the simulator answers each request exactly as
 ``generateContent`` would answer it (the same script, ids and usage: a request's ``model`` key
@@ -15,109 +15,28 @@ request has no headers of its own); jobs live in memory while the simulator runs
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from harness.sim import det, grounding, parse, wire
+from harness.sim import grounding, parse, wire
+from harness.sim.batch_config import ENV_VAR, WITH_OUTPUT, BatchConfig, SimBatch
 from harness.sim.errors import api_error, auth_error, json_response
+from harness.sim.prepare import (
+    CASE_HEADER,
+    SAMPLE_HEADER,
+    Call,
+    _bad_version,
+    _json,
+    _unknown_model,
+    prepare,
+)
 
-ENV_VAR = "HARNESS_SIM_BATCH"
+__all__ = ["BatchConfig", "create_batch", "get_batch"]
 BATCH_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch"
-# Final states a job can be forced into; the Gemini API names them BATCH_STATE_*, and
-# PARTIALLY_SUCCEEDED exists only as the SDK's JOB_STATE_* name (the SDK passes it through).
-FINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED", "PARTIALLY_SUCCEEDED")
-WITH_OUTPUT = ("SUCCEEDED", "PARTIALLY_SUCCEEDED")
-
-
-class BatchSpecError(ValueError):
-    """A ``$HARNESS_SIM_BATCH`` value that cannot be parsed (says which item)."""
-
-
-@dataclass(frozen=True)
-class BatchConfig:
-    """How simulated batch jobs behave.
-
-    Attributes:
-        delay_s: Seconds from creation until a job is done (pending the first half).
-        fail_rate: Probability per item that it fails (drawn from seed, case, sample).
-        fail: Case ids whose items always fail.
-        state: The final state instead of SUCCEEDED (one of :data:`FINAL_STATES`).
-        seed: Changes the draws of ``fail_rate``.
-    """
-
-    delay_s: float = 0.0
-    fail_rate: float = 0.0
-    fail: frozenset[str] = field(default_factory=frozenset)
-    state: str = "SUCCEEDED"
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.state not in FINAL_STATES:
-            raise BatchSpecError(f"state={self.state!r}: one of {', '.join(FINAL_STATES)}")
-        if not 0 <= self.fail_rate <= 1 or self.delay_s < 0:
-            raise BatchSpecError("fail_rate must be in [0, 1] and delay_s at least 0")
-
-    @classmethod
-    def parse(cls, spec: str) -> BatchConfig:
-        """Parse ``"delay_s=2,fail_rate=0.1,fail=case-a|case-b,state=EXPIRED,seed=3"``.
-
-        Raises:
-            BatchSpecError: an unknown key or a value of the wrong kind.
-        """
-        opts: dict[str, Any] = {}
-        for raw in spec.split(","):
-            key, eq, value = raw.strip().partition("=")
-            if not key:
-                continue
-            if key not in ("delay_s", "fail_rate", "seed", "fail", "state"):
-                raise BatchSpecError(f"{raw.strip()!r}: unknown key {key!r} (delay_s, "
-                                     "fail_rate, fail, state, seed)")
-            try:
-                if not eq:
-                    raise ValueError
-                if key in ("delay_s", "fail_rate"):
-                    opts[key] = float(value)
-                elif key == "seed":
-                    opts[key] = int(value)
-                elif key == "fail":
-                    opts[key] = frozenset(v for v in value.split("|") if v)
-                else:
-                    opts[key] = value.upper()
-            except ValueError:
-                raise BatchSpecError(f"{raw.strip()!r}: expected {key}=VALUE of the right "
-                                     "kind") from None
-        return cls(**opts)
-
-    @classmethod
-    def from_env(cls) -> BatchConfig:
-        """From ``$HARNESS_SIM_BATCH`` (unset: jobs finish at once and never fail)."""
-        return cls.parse(os.environ.get(ENV_VAR, ""))
-
-    def fails(self, case_key: str, sample: int) -> bool:
-        """Whether this item fails (a pure function of the config and the item)."""
-        case_id = case_key.rpartition("/")[2]
-        return case_id in self.fail or (
-            self.fail_rate > 0 and det.unit("batch", self.seed, case_key, sample) < self.fail_rate)
-
-
-@dataclass
-class SimBatch:
-    """One job: its requests, and their responses once computed."""
-
-    name: str
-    model: str
-    display_name: str | None
-    created: float
-    created_at: str
-    requests: list[dict[str, Any]]
-    responses: list[dict[str, Any]] | None = None
-    task: Any = None
 
 
 def _state(request: Request) -> Any:
@@ -126,7 +45,6 @@ def _state(request: Request) -> Any:
 
 async def create_batch(request: Request, model: str) -> Response:
     """``POST models/{model}:batchGenerateContent``: a job over inlined requests."""
-    from harness.sim.app import _bad_version, _json, _unknown_model
     from harness.sim.models import is_sim_model
 
     if (err := _bad_version(request)) is not None:
@@ -160,8 +78,6 @@ async def create_batch(request: Request, model: str) -> Response:
 
 async def get_batch(request: Request) -> Response:
     """``GET batches/{id}`` (the job, with its results once done) and ``DELETE``."""
-    from harness.sim.app import _bad_version
-
     if (err := _bad_version(request)) is not None:
         return err
     if (err := auth_error(request, vertex=False)) is not None:
@@ -224,8 +140,6 @@ async def _run(state: Any, job: SimBatch) -> None:
 
 
 async def _answer(state: Any, model: str, item: dict[str, Any]) -> dict[str, Any]:
-    from harness.sim.app import CASE_HEADER, SAMPLE_HEADER, Call, prepare
-
     metadata = item.get("metadata")
     out: dict[str, Any] = {"metadata": metadata} if metadata is not None else {}
     headers = {k: str(v) for k, v in (metadata or {}).items()

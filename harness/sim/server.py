@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 
 from harness.sim.app import build_app
-from harness.sim.batches import BatchConfig
+from harness.sim.batch_config import BatchConfig
 from harness.sim.catalog import Catalog
 from harness.sim.executor import DEFAULT_DEADLINE_S, DEFAULT_EXEC_TIMEOUT_S, Executor, Runner
 from harness.sim.faults import FaultConfig

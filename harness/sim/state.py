@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.sim.batches import BatchConfig, SimBatch
+from harness.sim.batch_config import BatchConfig, SimBatch
 from harness.sim.catalog import Catalog
 from harness.sim.executor import Runner
 from harness.sim.faults import NO_FAULTS, FaultConfig
