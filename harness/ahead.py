@@ -76,7 +76,10 @@ class Ahead:
     def eligible(self, item: Any) -> bool:
         """Whether the item's call can run ahead (an HTTP item this run records, not skipped)."""
         # An EvalItem (known by its job method: collect imports this module, not the reverse)
+        batch = self.runtime.batch  # --harness-batch wrote it, or failed it: not called here
         return (callable(getattr(item, "recorded_call", None)) and item.case.api != "live"
+                and not (batch is not None and (item.nodeid in batch.written
+                                                or item.nodeid in batch.errors))
                 and not is_replay(self.runtime.record_mode, item.cassette)
                 and item.get_closest_marker("skip") is None
                 and item.get_closest_marker("skipif") is None)

@@ -58,6 +58,7 @@ class Runtime:
     ahead: Any = None  # harness.ahead.Ahead while recording concurrently
     ref_lock: threading.Lock = field(default_factory=threading.Lock)
     _ref_locks: dict[tuple[str, str, int], threading.Lock] = field(default_factory=dict)
+    batch: Any = None  # --harness-batch: a BatchOutcome once the jobs are collected
     _vcr: Any = None
     _sim: Any = None
     _live_sim: Any = None
@@ -276,16 +277,20 @@ class EvalItem(pytest.Item):
 
         runtime = self.config.stash[runtime_key]
         try:
+            mode = runtime.record_mode
+            if runtime.batch is not None:  # replays what the batch wrote, or says why not
+                mode = runtime.batch.record_mode(self.nodeid, mode)
             if runtime.settings.managed_recording and self.case.api != "live" \
-                    and not is_replay(runtime.record_mode, self.cassette):
+                    and not is_replay(mode, self.cassette):
                 self._take_ahead(runtime)
+                self.local_runs = self._local_runs(runtime)
                 return
             # The reference first: a broken ground truth should stop before tokens are spent.
             self.reference_outputs = self._reference_outputs(runtime)
-            if is_replay(runtime.record_mode, self.cassette):
+            if is_replay(mode, self.cassette):
                 self.replayed = self._replay_directly(runtime, replay_recorded)
             if self.replayed != REPLAYED_DIRECTLY:
-                with self._open_cassette(runtime) as rec:
+                with self._open_cassette(runtime, mode) as rec:
                     self.transcript = run_case(
                         self.case, self.model,
                         endpoint=runtime.endpoint(rec.replaying, live=self.case.api == "live"),
@@ -355,16 +360,15 @@ class EvalItem(pytest.Item):
 
         return why_not_direct(self.cassette)
 
-    def _open_cassette(self, runtime: Runtime) -> Any:
+    def _open_cassette(self, runtime: Runtime, mode: str) -> Any:
         """The item's cassette: HTTP exchanges (vcrpy), or Live frames (``<k>.live.yaml``)."""
         if self.case.api == "live":
             from harness.cassettes.live_item import use_live_cassette
 
-            return use_live_cassette(self.cassette, runtime.record_mode,
-                                     self.rerecord_command(),
+            return use_live_cassette(self.cassette, mode, self.rerecord_command(),
                                      root=runtime.settings.cassette_dir)
         # Replay refuses sockets process-wide: not while pool threads are recording.
-        return recording.use_cassette(runtime.vcr, self.cassette, runtime.record_mode,
+        return recording.use_cassette(runtime.vcr, self.cassette, mode,
                                       self.rerecord_command(),
                                       root=runtime.settings.cassette_dir,
                                       block=runtime.ahead is None or not runtime.ahead.busy())

@@ -53,6 +53,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="fast (default): read a recording without the SDK when its stored "
                          "request fingerprint matches the case; full: always replay through "
                          "the SDK and request matching (e.g. after a dependency upgrade)")
+    group.addoption("--harness-batch", action="store_true", default=False,
+                    help="record generate_content items through the Gemini Batch API (half "
+                         "price, results within 24 h); other items record normally. Jobs "
+                         "still running are saved in <report_dir>/batch-jobs.json and "
+                         "collected by the next run with --harness-batch")
+    group.addoption("--harness-batch-wait", type=float, default=1800.0, metavar="SECONDS",
+                    help="how long --harness-batch waits for its jobs (default 1800); items "
+                         "of jobs still running then are ERRORs that say how to collect them")
+    group.addoption("--harness-batch-poll", type=float, default=30.0, metavar="SECONDS",
+                    help="seconds between polls of running batch jobs (default 30)")
     group.addoption("--harness-gate-underpowered", default=None, choices=UNDERPOWERED_MODES,
                     help="a comparison too small to ever be significant: warn, or fail the "
                          "gate; default: gate_underpowered in [tool.harness] (warn)")
@@ -178,6 +188,32 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
         gc.collect()  # collection's own garbage goes now, not into the frozen generation
         gc.freeze()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """``--harness-batch``: record the eligible items through batch jobs before the loop."""
+    config = session.config
+    if not config.getoption("--harness-batch") or config.option.collectonly:
+        return
+    if getattr(config, "workerinput", None) is not None:
+        raise pytest.UsageError("--harness-batch submits from one process: drop -n (a batch "
+                                "job is one request per chunk; xdist would submit it twice)")
+    from harness.calls.batch import record_session
+    from harness.collect import EvalItem, runtime_key
+
+    items = [item for item in session.items if isinstance(item, EvalItem)]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    quiet = reporter is None or config.get_verbosity() < 0
+
+    def say(line: str) -> None:
+        if not quiet and reporter is not None:
+            reporter.write_line(redact.redact(f"harness: {line}"))
+
+    runtime = config.stash[runtime_key]
+    runtime.batch = record_session(runtime, items, say,
+                                   wait_s=config.getoption("--harness-batch-wait"),
+                                   poll_s=config.getoption("--harness-batch-poll"))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -12,11 +12,8 @@ Responses carry ``x-harness-sim-case`` and ``x-harness-sim-behaviour`` for debug
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
-import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,121 +21,29 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
-from harness.sim import det, grounding, parse, wire
-from harness.sim.deliver import BROKEN_CHUNK, BROKEN_EVENT, early_fault, stream, unary
+from harness.sim import grounding, parse, wire
+from harness.sim.batches import create_batch, get_batch
+from harness.sim.deliver import BROKEN_CHUNK, BROKEN_EVENT, stream, unary
 from harness.sim.errors import api_error, auth_error, json_response
-from harness.sim.faults import ATTEMPT_HEADER, FAULT_HEADER, FaultSpecError, WithTransport
+from harness.sim.faults import WithTransport
 from harness.sim.files import get_file, upload
 from harness.sim.live import LIVE_PATH, bidi_generate_content
-from harness.sim.models import SIM_MODELS, Ask, Code, Script, is_sim_model
+from harness.sim.models import SIM_MODELS, is_sim_model
+from harness.sim.prepare import (
+    CASE_HEADER,
+    SAMPLE_HEADER,
+    Call,
+    _bad_version,
+    _json,
+    _prepare,
+    _state,
+    _unknown_model,
+)
 from harness.sim.state import SimState
 
-CASE_HEADER = "x-harness-case"
-SAMPLE_HEADER = "x-harness-sample"
-API_VERSIONS = frozenset({"v1", "v1beta", "v1alpha", "v1beta1"})
+__all__ = ["CASE_HEADER", "SAMPLE_HEADER", "build_app"]
+
 _VERTEX_PREFIX = "/{ver}/projects/{project}/locations/{location}"
-
-
-def _state(request: Request) -> SimState:
-    state: SimState = request.app.state.sim
-    return state
-
-
-def _bad_version(request: Request) -> Response | None:
-    ver = request.path_params.get("ver")
-    if ver in API_VERSIONS:
-        return None
-    return api_error(404, "NOT_FOUND", f"API version {ver!r} not found; the simulator serves "
-                     + ", ".join(sorted(API_VERSIONS)))
-
-
-def _unknown_model(request: Request, model: str, method: str) -> Response:
-    p = request.path_params
-    served = f" The harness simulator serves: {', '.join(SIM_MODELS)}."
-    if "project" in p:
-        return api_error(404, "NOT_FOUND", f"Publisher Model `projects/{p['project']}/locations/"
-                         f"{p['location']}/publishers/google/models/{model}` was not found or "
-                         "your project does not have access to it." + served)
-    return api_error(404, "NOT_FOUND", f"models/{model} is not found for API version "
-                     f"{p.get('ver')}, or is not supported for {method}. Call ListModels to see "
-                     "the list of available models and their supported methods." + served)
-
-
-def _json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise parse.BadRequest(f"Invalid JSON payload received. {exc}.") from None
-
-
-@dataclass(frozen=True)
-class Call:
-    """One model call: which surface, model and body."""
-
-    surface: str  # "generate" | "stream" | "interactions" | "interactions-stream"
-    model: str
-    parsed: parse.Parsed
-    body: Any
-    vertex: bool
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A model call with its script written and its fault decided."""
-
-    script: Script
-    meta: wire.Meta
-    usage: wire.Usage
-    fault: str | None
-    headers: dict[str, str]
-    grounding: grounding.Plan | None = None  # simulated search / URL context, if asked for
-
-
-async def _prepare(request: Request, call: Call) -> Prepared | Response:
-    """Identify case and sample, decide the fault, write the script."""
-    state = _state(request)
-    try:
-        sample = int(request.headers.get(SAMPLE_HEADER, "1"))
-        if sample < 1:
-            raise ValueError
-    except ValueError:
-        return api_error(400, "INVALID_ARGUMENT", f"{SAMPLE_HEADER} must be a positive integer")
-    case = state.catalog.by_key(request.headers.get(CASE_HEADER))
-    for text in call.parsed.texts:
-        case = case or state.catalog.by_prompt(text)
-    case_key = case.key if case else "prompt:" + det.token(call.parsed.text)
-    # Canonical JSON, so ids do not depend on how a client formats the same body.
-    body_id = det.token(json.dumps(call.body, sort_keys=True, ensure_ascii=False))
-    ident = (case_key, call.model, sample, call.surface, body_id)
-    attempt_header = request.headers.get(ATTEMPT_HEADER)
-    attempt = (int(attempt_header) if attempt_header and attempt_header.isdigit()
-               else state.next_attempt(ident))
-    try:
-        fault = state.faults.decide(ident, attempt, stream=call.surface.endswith("stream"),
-                                    generate=call.surface in ("generate", "stream"),
-                                    forced=request.headers.get(FAULT_HEADER))
-    except FaultSpecError as exc:
-        return api_error(400, "INVALID_ARGUMENT", f"{FAULT_HEADER}: {exc}")
-    if (early := early_fault(fault, state.faults.retry_after_s)) is not None:
-        return early  # before writing the script: a failed attempt costs no code run
-    if fault == "latency":
-        await anyio.sleep(state.faults.latency_s)
-    script = await state.writer.script(Ask(call.model, case, sample, call.parsed.text,
-                                           call.parsed.files, call.parsed.functions,
-                                           call.parsed.function_results))
-    runs = sum(1 for s in script.steps if isinstance(s, Code))
-    meta = wire.Meta(
-        model=call.model, vertex=call.vertex,
-        response_id=(("v1_" if call.surface.startswith("interactions") else "")
-                     + det.token(case_key, call.model, sample, call.surface, body_id)),
-        created=det.timestamp(case_key, call.model, sample, body_id),
-        updated=det.timestamp(case_key, call.model, sample, body_id, offset_s=2 + 3 * runs))
-    headers = {"x-harness-sim-case": case_key, "x-harness-sim-behaviour": script.behaviour}
-    found = grounding.plan(grounding.request_tools(call.body), case.hint if case else None,
-                           call.parsed.text, case_key, call.model, sample)
-    return Prepared(script, meta, wire.usage(script, call.parsed.prompt_tokens,
-                                             thinking=call.parsed.thinking), fault, headers,
-                    found)
 
 
 async def generate(request: Request) -> Response:
@@ -146,9 +51,13 @@ async def generate(request: Request) -> Response:
     if (err := _bad_version(request)) is not None:
         return err
     model, _, method = request.path_params["target"].partition(":")
+    if method == "batchGenerateContent" and "project" not in request.path_params \
+            and "/publishers/" not in request.url.path:
+        return await create_batch(request, model)
     if method not in ("generateContent", "streamGenerateContent"):
         return api_error(404, "NOT_FOUND", f"Method {method!r} is not served by the simulator; "
-                         "it serves generateContent and streamGenerateContent.")
+                         "it serves generateContent, streamGenerateContent and (Gemini API) "
+                         "batchGenerateContent.")
     vertex = "/publishers/" in request.url.path
     if (err := auth_error(request, vertex=vertex)) is not None:
         return err
@@ -272,6 +181,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return api_error(code, "INTERNAL", f"{type(exc).__name__}: {exc}")
 
 
+async def batch_by_id(request: Request) -> Response:
+    """``GET batches/{id}`` (poll, results inline) and ``DELETE``."""
+    return await get_batch(request)
+
+
 def build_app(state: SimState) -> ASGIApp:
     """The ASGI app serving ``state`` (wrapped so faults can reach the transport)."""
     routes = [
@@ -280,6 +194,7 @@ def build_app(state: SimState) -> ASGIApp:
         Route("/{ver}/models/{target}", generate, methods=["POST"]),
         Route("/{ver}/publishers/google/models/{target}", generate, methods=["POST"]),
         Route(_VERTEX_PREFIX + "/publishers/google/models/{target}", generate, methods=["POST"]),
+        Route("/{ver}/batches/{bid}", batch_by_id, methods=["GET", "DELETE"]),
         Route("/{ver}/interactions", create_interaction, methods=["POST"]),
         Route("/{ver}/interactions/{iid}", interaction_by_id, methods=["GET", "DELETE"]),
         Route(_VERTEX_PREFIX + "/interactions", create_interaction, methods=["POST"]),

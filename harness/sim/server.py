@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from harness.sim.app import build_app
+from harness.sim.batch_config import BatchConfig
 from harness.sim.catalog import Catalog
 from harness.sim.executor import DEFAULT_DEADLINE_S, DEFAULT_EXEC_TIMEOUT_S, Executor, Runner
 from harness.sim.faults import FaultConfig
@@ -54,10 +55,12 @@ def _server(state: SimState, log_level: str, tls: tuple[str, str] | None = None)
 
 
 def _state(cases: Iterable[Any] | None, faults: FaultConfig | None, executor: Executor | None,
-           deadline_s: float, exec_timeout_s: float) -> SimState:
+           deadline_s: float, exec_timeout_s: float,
+           batch: BatchConfig | None = None) -> SimState:
     return SimState(Catalog(cases or ()),
                     faults if faults is not None else FaultConfig.from_env(),
-                    Runner(executor, exec_timeout_s=exec_timeout_s, deadline_s=deadline_s))
+                    Runner(executor, exec_timeout_s=exec_timeout_s, deadline_s=deadline_s),
+                    batch if batch is not None else BatchConfig.from_env())
 
 
 class SimServer:
@@ -106,7 +109,8 @@ def start(cases: Iterable[Any] | None = None, *, port: int = 0,
           faults: FaultConfig | None = None, executor: Executor | None = None,
           host: str = DEFAULT_HOST, deadline_s: float = DEFAULT_DEADLINE_S,
           exec_timeout_s: float = DEFAULT_EXEC_TIMEOUT_S, log_level: str = "warning",
-          ready_timeout: float = 10.0, tls: tuple[str, str] | None = None) -> SimServer:
+          ready_timeout: float = 10.0, tls: tuple[str, str] | None = None,
+          batch: BatchConfig | None = None) -> SimServer:
     """Start the simulator in a background thread; returns once it accepts connections.
 
     Args:
@@ -121,13 +125,14 @@ def start(cases: Iterable[Any] | None = None, *, port: int = 0,
         ready_timeout: Seconds to wait for the server to come up.
         tls: ``(certfile, keyfile)`` to serve HTTPS and WSS. The SDK's Live API always
             connects with ``wss``, so it needs this (and the client trusting the certificate).
+        batch: How batch jobs behave; None reads ``$HARNESS_SIM_BATCH`` (unset: done at once).
 
     Raises:
         RuntimeError: the server did not come up in time.
         OSError: the port cannot be bound.
 
     """
-    state = _state(cases, faults, executor, deadline_s, exec_timeout_s)
+    state = _state(cases, faults, executor, deadline_s, exec_timeout_s, batch)
     sock = _bind(host, port)
     server = _server(state, log_level, tls)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.sim.batch_config import BatchConfig, SimBatch
 from harness.sim.catalog import Catalog
 from harness.sim.executor import Runner
 from harness.sim.faults import NO_FAULTS, FaultConfig
@@ -47,10 +48,13 @@ class SimState:
         uploads: Resumable uploads in progress, by upload id.
         files: Uploaded files by id (the part after ``files/``).
         attempts: How often each model-call request was seen (drives fault decisions).
+        batch_config: How batch jobs behave (:mod:`harness.sim.batches`).
+        batches: Batch jobs by name (``batches/<id>``).
 
     """
 
-    def __init__(self, catalog: Catalog, faults: FaultConfig | None, runner: Runner) -> None:
+    def __init__(self, catalog: Catalog, faults: FaultConfig | None, runner: Runner,
+                 batch: BatchConfig | None = None) -> None:
         self.catalog = catalog
         self.faults = faults or NO_FAULTS
         self.writer = ScriptWriter(runner)
@@ -59,6 +63,8 @@ class SimState:
         self.uploads: dict[str, PendingUpload] = {}
         self.files: dict[str, StoredFile] = {}
         self.attempts: Counter[tuple[object, ...]] = Counter()
+        self.batch_config = batch or BatchConfig()
+        self.batches: dict[str, SimBatch] = {}
 
     def lookup_file(self, uri: str) -> StoredFile | None:
         """An uploaded file by URI or ``files/<id>`` name."""
