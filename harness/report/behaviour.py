@@ -30,10 +30,10 @@ def imported_libraries(code: str) -> set[str]:
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
-        found = set()
+        found: set[str] = set()
         for match in _IMPORT_LINE.finditer(code):
-            names = match.group(1) or match.group(2) or ""
-            found.update(n.strip().split(".")[0] for n in names.split(",") if n.strip())
+            listed = match.group(1) or match.group(2) or ""
+            found.update(n.strip().split(".")[0] for n in listed.split(",") if n.strip())
         return {n for n in found if n}
     names: set[str] = set()
     for node in ast.walk(tree):

@@ -105,7 +105,8 @@ def _short(text: str, width: int = 70) -> str:
 
 
 def _tokens_line(a: Mapping[str, int | None], b: Mapping[str, int | None]) -> tuple[str, float]:
-    parts, size = [], 0
+    parts: list[str] = []
+    size = 0
     for kind in TOKEN_KINDS:
         x, y = a.get(kind), b.get(kind)
         if x != y:
@@ -156,8 +157,7 @@ def compare(a: Behaviour, b: Behaviour, *,
                                  f"({a.code_lines} → {b.code_lines} lines)",
                     float(abs(b.code_chars - a.code_chars))))
     if a.tokens != b.tokens:
-        line, size = _tokens_line(a.tokens, b.tokens)
-        out.append(("tokens", line, size))
+        out.append(("tokens", *_tokens_line(a.tokens, b.tokens)))
     if a.images != b.images:
         na, nb = len(a.images), len(b.images)
         line = (f"images {na} → {nb}" if na != nb else
