@@ -3,8 +3,9 @@
 Subcommands: ``validate`` (check eval files without running them), ``schema`` (print or write
 the eval-file JSON Schema), ``transcript`` (show what a recording contains, normalised),
 ``unused`` (recordings no case uses any more), ``merge`` (shard runs into one run), ``verify``
-(re-run recorded code locally), ``exec`` (run Python as the sandbox would) and ``sim`` (serve
-the bundled simulator).
+(re-run recorded code locally), ``diff`` (what changed in how the model worked between two runs
+or two recordings), ``exec`` (run Python as the sandbox would) and ``sim`` (serve the bundled
+simulator).
 """
 
 from __future__ import annotations
@@ -132,6 +133,42 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"  warning: {warning}", file=out)
     return 1 if args.gate and not ok else 0
+
+
+def _diff_side(path: Path) -> Any:
+    """A run directory (or results.jsonl), or one recording read as ``harness transcript`` does."""
+    from harness.report.behaviour import behaviour_of
+    from harness.report.diff import Item, Side, side_from_run
+
+    if path.is_dir() or path.suffix == ".jsonl":
+        return side_from_run(path)
+    from harness.cassettes.files import transcript_from_path
+
+    transcript = transcript_from_path(path)
+    return Side(str(path), {str(path): Item(behaviour_of(transcript.to_json(),
+                                                         latency_s=transcript.latency_s),
+                                            path.as_posix())})
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from harness.report.diff import diff_markdown, diff_sides
+    from harness.transcript.bodies import TranscriptError
+
+    try:
+        a, b = _diff_side(Path(args.a)), _diff_side(Path(args.b))
+    except (OSError, ValueError, TranscriptError) as exc:
+        print(f"harness diff: {exc}", file=sys.stderr)
+        return 2
+    if not a.items or not b.items:
+        empty = args.a if not a.items else args.b
+        print(f"harness diff: {empty} holds no items to compare", file=sys.stderr)
+        return 2
+    diff = diff_sides(a, b, latency_tolerance=args.latency_tolerance)
+    if args.json:
+        print(json.dumps(diff.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(diff_markdown(diff, limit=args.limit)))
+    return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -279,6 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", default=None, help="whose cassettes (default: target)")
     p.add_argument("--strict", action="store_true", help="exit 1 when anything is unused")
     p.set_defaults(func=_cmd_unused)
+
+    p = sub.add_parser("diff", help="what changed in how the model worked: two runs, or two "
+                                    "recordings of one case (Markdown, or --json)")
+    p.add_argument("a", help="earlier side: reports/<run-id>, results.jsonl, or a recording")
+    p.add_argument("b", help="later side (same forms)")
+    p.add_argument("--json", action="store_true", help="print the diff as JSON")
+    p.add_argument("--limit", type=int, default=50, metavar="N",
+                   help="items listed per kind of change in Markdown (default 50)")
+    p.add_argument("--latency-tolerance", type=float, default=0.25, metavar="F",
+                   help="latency counts as changed beyond this fraction (default 0.25)")
+    p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("report", help="re-render a run's reports without calling anything")
     p.add_argument("run", help="reports/<run-id>, reports/latest or a results.jsonl")
