@@ -226,7 +226,6 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 # Below this many replayed items the terminal advises against -n N (measured slower at 1,000).
-XDIST_WORTH = 5000
 RUN_ID_KEY = "harness_run_id"  # in xdist's workerinput: the run the workers write into
 worker_writer_key = pytest.StashKey[Any]()
 SHARD_KEY = "harness_shard"  # in xdist's workeroutput: what the worker's shard selected
@@ -409,13 +408,13 @@ class RecordSink:
                              else "a failing gate fails the run"))
         if self.replayed:
             tr.write_line(replay_line(self.replayed))
-            if self.config.getoption("numprocesses", None) and self.records < XDIST_WORTH:
+            if self.config.getoption("numprocesses", None):
                 tr.write_line(
                     "note: replay under pytest-xdist: every worker imports the SDK and collects "
-                    "the suite again, while direct replay takes milliseconds per item; at 1,000 "
-                    "items -n 2 took about 1.5x as long as a serial run "
-                    "(benchmarks/replay_bench.py). Replay serially unless the suite is far "
-                    "larger; xdist pays off when recording.")
+                    "the suite again, while direct replay takes milliseconds per item; -n 2 took "
+                    "1.2-1.5x as long as a serial run at 1,000 and 5,000 items, and 1.1x at "
+                    "10,000 (benchmarks/replay_bench.py). Replay serially; xdist pays off when "
+                    "recording.")
         for name, path in self.run_end.paths.items():
             tr.write_line(f"{name}: {display_path(path)}")
         if self.run_end.history_appended:
