@@ -174,7 +174,9 @@ def main() -> None:
     parser.add_argument("--rate-calls", type=int, default=0,
                         help="calls for the rate-limit run (default 2.5 x rpm)")
     parser.add_argument("--fault-items", type=int, default=200)
-    parser.add_argument("--only", default="concurrency,rate,faults")
+    parser.add_argument("--batch-items", type=int, default=500,
+                        help="generate_content items for the Batch API run")
+    parser.add_argument("--only", default="concurrency,rate,faults,batch")
     args = parser.parse_args()
     print(f"simulator (sim-oracle), {os.cpu_count()} cores")
     if "concurrency" in args.only:
@@ -186,6 +188,11 @@ def main() -> None:
     if "faults" in args.only:
         print("3. faults:")
         faults(args)
+    if "batch" in args.only:
+        print(f"4. the Batch API: {args.batch_items} items, stopped and resumed once "
+              "(benchmarks/batch_bench.py):", flush=True)
+        subprocess.run([sys.executable, str(Path(__file__).with_name("batch_bench.py")),
+                        str(args.batch_items)], check=True)
 
 
 if __name__ == "__main__":
