@@ -374,7 +374,8 @@ class RecordSink:
         # A shard's history line, and its gate, come from `harness merge` over all shards.
         self.run_end = finish_run(self.writer.run_dir, self.writer.run_id, runtime.settings,
                                   append_to_history=(full_run and shard is None
-                                                     and runtime.record_mode != "none"))
+                                                     and runtime.record_mode != "none"),
+                                  compare_previous=runtime.record_mode != "none")
         write_meta(self.writer.run_dir, self.writer.run_id, runtime.settings,
                    record_mode=runtime.record_mode, full_run=full_run,
                    exitstatus=int(session.exitstatus), other_failures=self.other_failures,

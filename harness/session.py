@@ -23,7 +23,7 @@ class RunEnd:
 
 
 def finish_run(run_dir: Path, run_id: str, settings: Settings, *,
-               append_to_history: bool) -> RunEnd:
+               append_to_history: bool, compare_previous: bool = False) -> RunEnd:
     """Summarize the run's records and write its reports (and a history line if asked).
 
     Args:
@@ -32,6 +32,8 @@ def finish_run(run_dir: Path, run_id: str, settings: Settings, *,
         settings: Baseline, alpha, prices.
         append_to_history: True for a full record run (not a replay, a ``-k`` subset or a
             run with errors in selection); adds one line per model to ``history.jsonl``.
+        compare_previous: A record run: the reports say what changed in how the model worked
+            since the previous run (:mod:`harness.report.changes`).
     """
     from harness.report.history import append_history, read_history
     from harness.report.markdown import append_step_summary
@@ -45,6 +47,12 @@ def finish_run(run_dir: Path, run_id: str, settings: Settings, *,
     summary = summary_json(records, baseline=settings.baseline, alpha=settings.alpha,
                            prices=settings.prices,
                            gate_underpowered=settings.gate_underpowered)
+    if compare_previous:
+        from harness.report.changes import what_changed
+
+        changes = what_changed(run_dir, run_id)
+        if changes is not None:
+            summary["what_changed"] = changes
     history_path = settings.report_dir / "history.jsonl"
     if append_to_history:
         append_history(history_path, summary, run_id, datetime.now(UTC), records=records)

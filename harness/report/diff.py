@@ -273,18 +273,20 @@ def _link(label: str, href: str | None) -> str:
     return f"[{label}]({href.replace(' ', '%20').replace(')', '%29')})" if href else label
 
 
-def diff_markdown(diff: Diff, *, limit: int = 50, heading: str = "#") -> list[str]:
+def diff_markdown(diff: Diff, *, limit: int = 50, heading: str = "#",
+                  title: str | None = None) -> list[str]:
     """The diff as Markdown lines: counts per kind, then one section per kind.
 
     Args:
         diff: From :func:`diff_sides`.
         limit: Items listed per kind before "and N more".
         heading: The title's level (``##`` when the diff is a section of a report).
+        title: The title (default: ``Behaviour diff: A → B``).
     """
-    from harness.report.markdown import md
+    from harness.report.fmt import md
 
     sub = heading + "#"
-    lines = [f"{heading} Behaviour diff: {md(diff.a)} → {md(diff.b)}", "",
+    lines = [f"{heading} {md(title or f'Behaviour diff: {diff.a} → {diff.b}')}", "",
              f"{diff.compared} item{'s' if diff.compared != 1 else ''} compared, "
              f"{diff.changed_items} changed"
              + (f", {len(diff.only_a)} only in A" if diff.only_a else "")

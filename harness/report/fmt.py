@@ -6,6 +6,7 @@ turn ``None`` into a visible "n/a" (or "unknown" for cost) rather than a mislead
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -140,3 +141,12 @@ def verified(m: Mapping[str, Any]) -> str:
     """``83.3% (5/6)``: items whose re-run code reproduced, of those checked; ``n/a``."""
     n = int(m.get("verify_checked") or 0)
     return f"{pct(m.get('verified_rate'))} ({m.get('verified', 0)}/{n})" if n else "n/a"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def md(text: object) -> str:
+    """Escape text for a Markdown table cell or line (no HTML, no emphasis, no pipes)."""
+    s = str(text).replace("&", "&amp;").replace("\r", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", s)

@@ -230,6 +230,11 @@ def render_html(records: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
             _figure("Difference in pass rate with interval", charts.difference_chart(comps))
             + '<div class="cmps">' + "".join(comparison_card(c, grid) for c in comps)
             + "</div>"))
+    if summary.get("what_changed"):
+        from harness.report.changes import changes_html
+
+        toc.insert(toc.index(("matrix", "Case matrix")), ("changes", "What changed"))
+        sections.append(_section("changes", "What changed", changes_html(summary["what_changed"])))
     sections.append(_section("matrix", "Case matrix", matrix_html(grid, summary)))
     if history:
         sections.append(_section("history", "History", _figure(

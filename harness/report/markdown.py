@@ -8,25 +8,16 @@ step summary over 1 MiB, and a list of 400 case ids is not read by anyone.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from harness.report import fmt
+from harness.report.fmt import md
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub's documented maximum per step
 # Enough to stop emphasis, links/images (no "[" survives), inline HTML and table cells; every
 # line we emit starts with our own "- " or "| ", so line-start markers need no escaping.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-
-
-def md(text: object) -> str:
-    """Escape text for a Markdown table cell or line (no HTML, no emphasis, no pipes)."""
-    s = str(text).replace("&", "&amp;").replace("\r", " ").replace("\n", " ")
-    return _MD_SPECIAL.sub(r"\\\1", s)
-
-
 def _code(text: object) -> str:
     """Inline code for a case id; backticks inside are replaced (ids are filename-safe)."""
     return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
@@ -165,6 +156,10 @@ def render_markdown(summary: Mapping[str, Any], *, run_id: str | None = None,
         for c in comps:
             lines += [*comparison_block(c, case_limit), ""]
     lines += ["", *gate_block(summary)]
+    if summary.get("what_changed"):
+        from harness.report.changes import changes_markdown
+
+        lines += ["", *changes_markdown(summary["what_changed"])]
     notes = summary.get("notes") or []
     if notes:
         lines += ["", "## Notes", ""] + [f"- {md(n)}" for n in notes]
