@@ -72,7 +72,13 @@ def install() -> None:
                     binding.gate(request.method, request.url.path, body)
                 response = original(transport, request)
                 if binding.settle is not None:
-                    content = b"".join(response.stream)
+                    stream = response.stream
+                    try:
+                        content = b"".join(stream)
+                    finally:
+                        # Back to the pool: once the stream is swapped below, vcrpy closes
+                        # the copy, and a shared client ran out of connections (a hang).
+                        stream.close()
                     response.stream = httpx2.ByteStream(content)
                     binding.settle(response.status_code, response.headers, content)
                 return response
