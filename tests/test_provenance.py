@@ -124,24 +124,26 @@ def test_mixed_sdk_majors_and_model_versions_are_warned_of() -> None:
                _rec("gemini-x", "2.9.0", "gemini-x-002", "2026-10-01", via="batch"),
                _rec("gemini-x", "3.6.1", "gemini-x-001", "2026-12-01"),
                _rec("gemini-y", "3.1.0", "gemini-y-001"),
+               _rec("gemini-y", "3.1.0", "gemini-y"),  # Interactions echo the name asked for
                {"model": "gemini-y", "verdict": "skipped"},  # no cassette: not counted
                {"model": "gemini-y", "provenance": from_meta({})}]  # before provenance
     table = provenance_table(records)
     assert table["gemini-x"]["record_dates"] == {"first": "2026-10-01", "last": "2026-12-01",
                                                  "unknown": 0}
     assert table["gemini-x"]["recorded_via"] == {"normal": 2, "batch": 1}
-    assert table["gemini-y"]["items"] == 2
-    assert table["gemini-y"]["model_version"] == {"gemini-y-001": 1, UNKNOWN: 1}
+    assert table["gemini-y"]["items"] == 3
+    assert table["gemini-y"]["model_version"] == {"gemini-y": 1, "gemini-y-001": 1, UNKNOWN: 1}
     warnings = provenance_warnings(table)
     assert len(warnings) == 2, warnings
-    assert "google-genai major versions: 2.x (1 item), 3.x (3 items)" in warnings[0]
+    assert "google-genai major versions: 2.x (1 item), 3.x (4 items)" in warnings[0]
     assert warnings[1].startswith("gemini-x: its items report 2 different model versions "
                                   "(gemini-x-001 (2), gemini-x-002 (1))")
-    # gemini-y's unknown is no second version; one major alone is no warning
+    # gemini-y's unknown and its own name are no second version; one major alone is no warning
     assert provenance_warnings(provenance_table(records[3:])) == []
     rows = dict((r[0], r) for r in provenance_rows(table))
     assert rows["gemini-x"][5] == "2026-10-01 to 2026-12-01"
     assert rows["gemini-y"][5] == "2026-11-01, unknown (1)"
+    assert rows["gemini-y"][4] == "gemini-y (1), gemini-y-001 (1), unknown (1)"
     assert rows["gemini-x"][3] == "3.6.1 (2), 2.9.0 (1)"
 
     summary = {"models": {}, "provenance": table, "provenance_warnings": warnings}
