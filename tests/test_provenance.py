@@ -92,6 +92,9 @@ def test_a_recording_keeps_its_provenance_and_replay_reports_it(pytester: pytest
     before = cassette.read_bytes()
     project.runpytest_subprocess("evals", "--record-mode=rewrite").assert_outcomes(passed=1)
     assert cassette.read_bytes() == before
+    # new_episodes with nothing new: vcrpy leaves the file, and its block is not repeated
+    project.runpytest_subprocess("evals", "--record-mode=new_episodes").assert_outcomes(passed=1)
+    assert cassette.read_bytes() == before
     # Anything else that differs (here the harness version) dates the recording today.
     _set_meta(cassette, harness_version="0.0.0")
     project.runpytest_subprocess("evals", "--record-mode=rewrite").assert_outcomes(passed=1)

@@ -248,7 +248,7 @@ def keep_unchanged_date(tmp: Path, path: Path, meta: dict[str, Any]) -> None:
     on any day. Any other difference (an exchange, a version, the fingerprint) dates it today.
 
     Args:
-        tmp: The new recording, as vcrpy wrote it (no ``harness:`` block yet).
+        tmp: The new recording, as vcrpy left it (before its new ``harness:`` block).
         path: The cassette it replaces (may not exist).
         meta: The new ``harness:`` mapping; its ``record_date`` may be set back.
     """
@@ -258,8 +258,7 @@ def keep_unchanged_date(tmp: Path, path: Path, meta: dict[str, Any]) -> None:
         old, new = path.read_text(encoding="utf-8"), tmp.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return
-    at = old.rfind("\nharness:\n")
-    if at < 0 or old[:at + 1] != new:
+    if _exchanges_text(old) != _exchanges_text(new):
         return
     from harness.cassettes.files import harness_meta
 
@@ -279,8 +278,16 @@ def append_meta(path: Path, meta: dict[str, Any]) -> None:
     import yaml
 
     block = yaml.safe_dump({METADATA_KEY: meta}, sort_keys=False, default_flow_style=False)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(block)
+    text = path.read_text(encoding="utf-8")
+    # vcrpy leaves the file as it was when nothing new was recorded (new_episodes over a
+    # cassette that served every request): its old block is replaced, not followed by another.
+    path.write_text(_exchanges_text(text) + block, encoding="utf-8")
+
+
+def _exchanges_text(text: str) -> str:
+    """A cassette's text without its ``harness:`` block (vcrpy's part of the file)."""
+    at = text.rfind(f"\n{METADATA_KEY}:\n")
+    return text if at < 0 else text[:at + 1]
 
 
 def stored_meta(path: Path) -> dict[str, Any]:
