@@ -24,6 +24,7 @@ from harness.config import Settings
 from harness.errors import HarnessError, SetupError
 from harness.paths import display_path
 from harness.redact import redact
+from harness.results import provenance
 from harness.results.records import make_record
 from harness.results.verdict import ItemInfo, render_error, render_failure
 from harness.spec.case import Case, SpecError
@@ -227,6 +228,7 @@ class EvalItem(pytest.Item):
         self._endpoint: Endpoint | None = None
         # In replay: "recording" (read straight from the cassette) or why the SDK replayed it.
         self.replayed: str | None = None
+        self.cassette_meta: dict[str, Any] | None = None  # its `harness:` block: provenance
         runtime = self.config.stash[runtime_key]
         self.cassette = cassette_path(
             runtime.settings.cassette_dir, runtime.settings.target, case.suite, case.id, model,
@@ -296,6 +298,7 @@ class EvalItem(pytest.Item):
                         endpoint=runtime.endpoint(rec.replaying, live=self.case.api == "live"),
                         recording=rec, retry=runtime.settings.retry, sample=self.sample,
                         on_retry=self._note_retry)
+                self.cassette_meta = rec.meta  # read after the close: a kept record date
             self.local_runs = self._local_runs(runtime)
         except HarnessError as exc:
             self.infra_error = exc
@@ -342,6 +345,7 @@ class EvalItem(pytest.Item):
             transcript = run_case(self.case, self.model, endpoint=endpoint,
                                   recording=rec, retry=runtime.settings.retry,
                                   sample=self.sample, on_retry=on_retry)
+        self.cassette_meta = rec.meta  # the main thread reads it once the job's result is in
         return references, transcript
 
     def _replay_directly(self, runtime: Runtime, replay_recorded: Any) -> str:
@@ -352,9 +356,9 @@ class EvalItem(pytest.Item):
             return "function calling"
         if self.case.api == "live":
             return "Live API frames"
-        self.transcript = replay_recorded(self.case, self.model, runtime.endpoint(True),
-                                          self.cassette)
-        if self.transcript is not None:
+        found = replay_recorded(self.case, self.model, runtime.endpoint(True), self.cassette)
+        if found is not None:
+            self.transcript, self.cassette_meta = found
             return REPLAYED_DIRECTLY
         from harness.calls.run import why_not_direct
 
@@ -485,6 +489,9 @@ class EvalItem(pytest.Item):
                 **({"replayed": self.replayed} if self.replayed else {}),
                 **({"turns": [t.prompt for t in self.case.turns]} if self.case.turns else {}),
                 "tags": list(self.case.tags)}
+        if self.cassette_meta is not None:  # a cassette was read or written
+            item["provenance"] = provenance.from_meta(
+                self.cassette_meta, self.transcript.model_version if self.transcript else None)
         return make_record(item=item, verdict=verdict, transcript=self.transcript,
                            checks=self.check_results, error=error)
 

@@ -3,6 +3,7 @@ then replayed (fast and full) with the verdicts of a normal recording."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from harness.sim.batch_config import BatchConfig
@@ -51,7 +52,12 @@ def test_batch_record_resume_and_replay(pytester):
     assert not (project.path / "reports" / "batch-jobs.json").exists()
     cassette = Path(project.path / "cassettes/sim/b/primes/sim-oracle/1.yaml").read_text()
     assert "recorded_via: batch" in cassette and "batch_job: batches/" in cassette
+    assert "model_version: sim-oracle-001" in cassette and "record_date: " in cassette
     expected = {k: v for k, v in outcomes(normal).items() if "squares" not in k}
     for mode in ("fast", "full"):
         replay = project.runpytest_subprocess("evals", f"--harness-replay={mode}", "-rA")
         assert {k: v for k, v in outcomes(replay).items() if "squares" not in k} == expected
+        records = {r["case"]: r for r in map(json.loads, (
+            project.path / "reports/latest/results.jsonl").read_text().splitlines())}
+        assert records["primes"]["provenance"]["recorded_via"] == "batch"
+        assert records["primes"]["provenance"]["batch_job"].startswith("batches/")

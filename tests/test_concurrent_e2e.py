@@ -4,6 +4,7 @@ turns the items it did not start into ERRORs that say how to continue."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -49,6 +50,10 @@ def test_concurrent_recording_equals_serial_and_the_budget_stops(project):
     assert set(outcomes(conc).values()) == {"PASSED", "FAILED"}
     assert sorted((project.path / "cassettes").rglob("*.yaml")) == files  # one per item
     assert {p: p.read_bytes() for p in files} == stored
+    assert all(b"\n  recorded_via: normal\n" in p.read_bytes() for p in files)  # provenance
+    records = [json.loads(line) for line in
+               (project.path / "reports/latest/results.jsonl").read_text().splitlines()]
+    assert {r["provenance"]["recorded_via"] for r in records} == {"normal"}
     assert not list((project.path / "cassettes").rglob(".*recording*"))
     conc.stdout.fnmatch_lines(["*harness: recording */8 | * in flight*ETA*"])
 

@@ -83,6 +83,9 @@ def test_live_records_then_replays_offline(project: pytest.Pytester) -> None:
     assert [s["client_content"]["turns"][0]["parts"][0]["text"] for s in sends[1:]] == [
         "I have a math question for you.", "What is 6 times 7? Run code."]
     assert doc["uri"].startswith("wss://gemini.api.invalid/ws/")
+    assert {k: doc["harness"][k] for k in ("target", "recorded_via")} == {
+        "target": "sim", "recorded_via": "normal"}  # provenance, as in HTTP cassettes
+    assert {"harness_version", "google_genai", "record_date"} <= set(doc["harness"])
     # the case headers went in the handshake, and neither they nor the key were stored
     for secret in ("x-harness", "sim-key", "127.0.0.1"):
         assert secret not in text
@@ -95,6 +98,7 @@ def test_live_records_then_replays_offline(project: pytest.Pytester) -> None:
     assert convo["api"] == "live" and convo["cassette"].endswith("1.live.yaml")
     assert [t["attempts"] for t in convo["transcript"]["turns"]] == [0, 1]
     assert convo["usage"]["output_tokens"] and convo["usage"]["prompt_tokens"]
+    assert convo["provenance"]["record_date"] == doc["harness"]["record_date"]
 
     (project.path / "resolved.txt").unlink(missing_ok=True)
     project.makeconftest(CONFTEST)

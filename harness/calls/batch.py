@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from harness.calls.batch_state import JobsFile, SavedItem, SavedJob, chunk
 from harness.calls.fingerprint import request_fingerprint, sdk_version
 from harness.errors import ApiError, HarnessError
+from harness.results.provenance import recording_values
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -330,9 +331,12 @@ class _Writer:
         try:
             with use_cassette(self.vcr, node.cassette, "rewrite", node.rerecord_command(),
                               root=self.root) as rec:
-                surface_for(node.case).call(self._client(), node.case, node.model, None)
+                transcript, _ = surface_for(node.case).call(self._client(), node.case,
+                                                            node.model, None)
                 rec.store_fingerprint(item.fingerprint, sdk_version())
                 rec.meta.update({VIA_KEY: "batch", JOB_KEY: job})
+                rec.store_provenance(recording_values(self.endpoint.target,
+                                                      transcript.model_version))
         except HarnessError:
             raise
         except Exception as exc:  # the SDK cannot read what the batch sent: nothing is kept

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.calls.credentials import auth_failure
 from harness.calls.fingerprint import request_fingerprint, sdk_version
@@ -25,6 +25,7 @@ from harness.calls.retry import (
 from harness.calls.surfaces.registry import surface_for
 from harness.calls.targets import Endpoint, make_client
 from harness.errors import ApiError
+from harness.results.provenance import recording_values
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 DIRECT_APIS = ("generate_content", "stream", "chat", "interactions")
 
 
-def replay_recorded(case: Case, model: str, endpoint: Endpoint, path: Path) -> Transcript | None:
+def replay_recorded(case: Case, model: str, endpoint: Endpoint,
+                    path: Path) -> tuple[Transcript, dict[str, Any]] | None:
     """The item's transcript read straight from its cassette, when that is exact.
 
     That is when the cassette's stored request fingerprint equals the case's now
@@ -49,14 +51,15 @@ def replay_recorded(case: Case, model: str, endpoint: Endpoint, path: Path) -> T
     the harness's judgement of each call, which only the loop makes.
 
     Returns:
-        The transcript with its record-time timing, or None: replay through the SDK.
+        The transcript with its record-time timing and the cassette's ``harness:`` mapping
+        (its provenance), or None: replay through the SDK.
     """
     if case.functions or case.api not in DIRECT_APIS:
         return None
     from harness.cassettes.fast import recorded_transcript
 
-    transcript = recorded_transcript(path, request_fingerprint(case, model, endpoint))
-    return None if transcript is None else _replayed_turns(transcript)
+    found = recorded_transcript(path, request_fingerprint(case, model, endpoint))
+    return None if found is None else (_replayed_turns(found[0]), found[1])
 
 
 def why_not_direct(cassette: Path) -> str:
@@ -136,6 +139,7 @@ def run_case(case: Case, model: str, *, endpoint: Endpoint, recording: Recording
             return _replayed_turns(replace(result, latency_s=stored.get("latency_s"),
                                            ttft_s=stored.get("ttft_s")))
         recording.store_fingerprint(request_fingerprint(case, model, endpoint), sdk_version())
+        recording.store_provenance(recording_values(endpoint.target, result.model_version))
         if endpoint.target == "sim":
             # A local simulator's timing says nothing about a model, and storing it would
             # make re-records of unchanged cases differ: simulated runs carry no latency.

@@ -13,7 +13,7 @@ parse) returns None, and the item takes the full path, which reports problems pr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.cassettes.files import cassette_recording, load_cassette, recording_transcript
 from harness.cassettes.recording import FINGERPRINT_KEY, METADATA_KEY
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from harness.transcript.values import Transcript
 
 
-def recorded_transcript(path: Path, fingerprint: str) -> Transcript | None:
+def recorded_transcript(path: Path,
+                        fingerprint: str) -> tuple[Transcript, dict[str, Any]] | None:
     """The transcript recorded at ``path`` if its stored fingerprint is ``fingerprint``.
 
     Args:
@@ -34,7 +35,8 @@ def recorded_transcript(path: Path, fingerprint: str) -> Transcript | None:
         fingerprint: What the case, model and environment give now.
 
     Returns:
-        The transcript, or None when the full replay path must decide.
+        The transcript and the cassette's ``harness:`` mapping (its provenance, read in the
+        same pass), or None when the full replay path must decide.
     """
     try:
         text = path.read_bytes().decode("utf-8")
@@ -54,11 +56,13 @@ def recorded_transcript(path: Path, fingerprint: str) -> Transcript | None:
         return None
 
 
-def _transcript(text: str, path: Path, fingerprint: str) -> Transcript | None:
+def _transcript(text: str, path: Path,
+                fingerprint: str) -> tuple[Transcript, dict[str, Any]] | None:
     exchanges, meta = load_cassette(text, where=str(path))
     stored = meta.get(METADATA_KEY)
     if not isinstance(stored, dict) or stored.get(FINGERPRINT_KEY) != fingerprint:
         return None
     if not exchanges or not all(e.ok for e in exchanges):
         return None  # vcrpy drops these on load: let the full path say what it makes of it
-    return recording_transcript(cassette_recording(exchanges, meta, path), raw=True)
+    return (recording_transcript(cassette_recording(exchanges, meta, path), raw=True),
+            dict(stored))

@@ -25,6 +25,7 @@ from harness.cassettes import live
 from harness.cassettes.recording import prepare_root
 from harness.errors import CassetteError
 from harness.paths import display_path
+from harness.results import provenance
 
 LIVE_SUFFIX = ".live.yaml"
 
@@ -77,7 +78,22 @@ class LiveCassette:
             self.recording.metadata.update(timing)
 
     def store_fingerprint(self, fingerprint: str, sdk: str) -> None:
-        """Nothing to keep: a Live replay always checks every outbound frame it plays."""
+        """Keep only the SDK version: a Live replay always checks every frame it plays."""
+        if self.recording is not None:
+            self.recording.metadata[provenance.SDK] = sdk
+
+    def store_provenance(self, values: dict[str, str]) -> None:
+        """Keep where the recording came from (:mod:`harness.results.provenance`)."""
+        if self.recording is not None:
+            self.recording.metadata.update(values)
+            self.recording.metadata.setdefault(provenance.VIA, provenance.NORMAL)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The cassette's ``harness:`` mapping: as stored (replay) or as it will be written."""
+        if self.recording is not None:
+            return self.recording.metadata
+        return dict(self.metadata or {})
 
     def stored_timing(self) -> dict[str, float | None]:
         """Timing stored when the cassette was recorded ({} when none was)."""
@@ -136,6 +152,7 @@ def use_live_cassette(path: Path, record_mode: str, rerecord_hint: str, *,
     try:
         with live.recording(tmp) as rec:
             yield LiveCassette(path, False, recording=rec)
+            _keep_unchanged_date(path, rec)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a failed re-record must not touch the good cassette
         raise
@@ -143,6 +160,24 @@ def use_live_cassette(path: Path, record_mode: str, rerecord_hint: str, *,
         tmp.unlink(missing_ok=True)
         return
     os.replace(tmp, path)
+
+
+def _keep_unchanged_date(path: Path, rec: live.LiveRecording) -> None:
+    """Frames and metadata as before but for the day: the old record date stays.
+
+    The same rule as :func:`harness.cassettes.recording.keep_unchanged_date`.
+    """
+    if provenance.RECORD_DATE not in rec.metadata or not path.exists():
+        return
+    try:
+        metadata, frames = live.read_cassette(path)
+    except CassetteError:
+        return
+    date = metadata.get(provenance.RECORD_DATE)
+    if isinstance(date, str) and frames == rec.frames and \
+            {**metadata, provenance.RECORD_DATE: None} == \
+            {**rec.metadata, provenance.RECORD_DATE: None}:
+        rec.metadata[provenance.RECORD_DATE] = date
 
 
 def _relative(exc: BaseException, path: Path) -> str:

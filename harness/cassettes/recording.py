@@ -25,10 +25,11 @@ from harness.cassettes.paths import is_replay
 from harness.cassettes.scrub import before_record_request, before_record_response
 from harness.errors import CassetteError
 from harness.paths import display_path, sweep_stale
+from harness.results import provenance
 
 METADATA_KEY = "harness"
 FINGERPRINT_KEY = "request_fingerprint"
-SDK_KEY = "google_genai"
+SDK_KEY = provenance.SDK
 # A recording in progress is `.<k>.recording-<pid>.yaml` beside its cassette (blobs are found
 # from the cassette's path). The cassette root's .gitignore keeps such files out of commits,
 # and the next recording run removes those whose process died (a kill -9 mid-recording).
@@ -143,6 +144,15 @@ class Recording:
         """
         self._store({FINGERPRINT_KEY: fingerprint, SDK_KEY: sdk})
 
+    def store_provenance(self, values: dict[str, str]) -> None:
+        """Keep where the recording came from (:mod:`harness.results.provenance`).
+
+        ``recorded_via`` becomes ``normal`` unless the recorder (a batch) already set it.
+        """
+        if not self.replaying:
+            self.meta.update(values)
+            self.meta.setdefault(provenance.VIA, provenance.NORMAL)
+
     def _store(self, values: dict[str, Any]) -> None:
         if not self.replaying:
             self.meta.update(values)
@@ -219,12 +229,44 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, 
             rec = Recording(cas, path, replaying=False)
             yield rec
         if tmp.exists() and rec.meta:
+            keep_unchanged_date(tmp, path, rec.meta)
             append_meta(tmp, rec.meta)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a failed re-record must not touch the good cassette
         raise
     if tmp.exists():
         os.replace(tmp, path)
+
+
+def keep_unchanged_date(tmp: Path, path: Path, meta: dict[str, Any]) -> None:
+    """A re-record that changed nothing but the day keeps the old cassette's record date.
+
+    The record date says since when a cassette holds what it holds. When the new exchanges
+    are byte for byte the old ones (vcrpy's text before the ``harness:`` block) and every
+    other ``harness:`` value is the same, the recording is the same recording: its old date
+    stays, so re-recording an unchanged (deterministic) case leaves the file byte-identical
+    on any day. Any other difference (an exchange, a version, the fingerprint) dates it today.
+
+    Args:
+        tmp: The new recording, as vcrpy left it (before its new ``harness:`` block).
+        path: The cassette it replaces (may not exist).
+        meta: The new ``harness:`` mapping; its ``record_date`` may be set back.
+    """
+    if provenance.RECORD_DATE not in meta or not path.exists():
+        return
+    try:
+        old, new = path.read_text(encoding="utf-8"), tmp.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    if _exchanges_text(old) != _exchanges_text(new):
+        return
+    from harness.cassettes.files import harness_meta
+
+    before = harness_meta(old)
+    date = before.get(provenance.RECORD_DATE)
+    if isinstance(date, str) and {**before, provenance.RECORD_DATE: None} == \
+            {**meta, provenance.RECORD_DATE: None}:
+        meta[provenance.RECORD_DATE] = date
 
 
 def append_meta(path: Path, meta: dict[str, Any]) -> None:
@@ -236,18 +278,26 @@ def append_meta(path: Path, meta: dict[str, Any]) -> None:
     import yaml
 
     block = yaml.safe_dump({METADATA_KEY: meta}, sort_keys=False, default_flow_style=False)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(block)
+    text = path.read_text(encoding="utf-8")
+    # vcrpy leaves the file as it was when nothing new was recorded (new_episodes over a
+    # cassette that served every request): its old block is replaced, not followed by another.
+    path.write_text(_exchanges_text(text) + block, encoding="utf-8")
+
+
+def _exchanges_text(text: str) -> str:
+    """A cassette's text without its ``harness:`` block (vcrpy's part of the file)."""
+    at = text.rfind(f"\n{METADATA_KEY}:\n")
+    return text if at < 0 else text[:at + 1]
 
 
 def stored_meta(path: Path) -> dict[str, Any]:
     """The ``harness:`` mapping of a cassette (older cassettes: vcrpy's ``metadata.harness``)."""
-    from harness.cassettes.files import harness_meta
-
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
+    from harness.cassettes.files import harness_meta
+
     return harness_meta(text)
 
 

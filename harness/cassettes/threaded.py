@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.cassettes.recording import Recording, append_meta, prepare_root
+from harness.cassettes.recording import (
+    Recording,
+    append_meta,
+    keep_unchanged_date,
+    prepare_root,
+)
 
 _local = threading.local()
 _installed: list[Any] = []  # the method the dispatcher replaced (empty: not installed)
@@ -143,6 +148,7 @@ def record_cassette(my_vcr: Any, path: Path, record_mode: str, *, root: Path | N
         yield rec
         cas._save()
         if tmp.exists() and rec.meta:
+            keep_unchanged_date(tmp, path, rec.meta)
             append_meta(tmp, rec.meta)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a failed re-record must not touch the good cassette

@@ -143,6 +143,8 @@ def verified(m: Mapping[str, Any]) -> str:
     return f"{pct(m.get('verified_rate'))} ({m.get('verified', 0)}/{n})" if n else "n/a"
 
 
+# Enough to stop emphasis, links/images (no "[" survives), inline HTML and table cells; every
+# line we emit starts with our own "- " or "| ", so line-start markers need no escaping.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 

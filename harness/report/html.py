@@ -17,6 +17,8 @@ from harness.report import charts, fmt
 from harness.report.history import model_versions
 from harness.report.matrix import Grid, build_grid, matrix_html, panels_html
 from harness.report.panels import Limits, e
+from harness.report.provenance import HEAD as PROVENANCE_HEAD
+from harness.report.provenance import provenance_rows
 from harness.report.style import CSS
 
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
@@ -54,6 +56,13 @@ def _gate(summary: Mapping[str, Any], limit: int = 20) -> str:
         if len(reasons) > limit else ""
     return (f'<div class="gate bad"><b>✗ Gate failed</b><ul>{items}{more}</ul>{warns}'
             f"{notes}</div>")
+
+
+def provenance_html(summary: Mapping[str, Any]) -> str:
+    """Where the recordings came from, per model, with what that warns of."""
+    rows = [[e(c) for c in row] for row in provenance_rows(summary.get("provenance") or {})]
+    warns = "".join(f"<li>⚠️ {e(w)}</li>" for w in summary.get("provenance_warnings") or [])
+    return _table(PROVENANCE_HEAD, rows) + (f'<ul class="muted">{warns}</ul>' if warns else "")
 
 
 def _ci_bar(low: float | None, high: float | None, rate: float | None) -> str:
@@ -214,6 +223,7 @@ def render_html(records: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
             + (f" · target {target}" if target else ""))
     toc = [("models", "Models"), ("charts", "Charts")] + (
         [("comparisons", "Comparisons")] if comps else []) + [("matrix", "Case matrix")] + (
+        [("provenance", "Provenance")] if summary.get("provenance") else []) + (
         [("history", "History")] if history else []) + [("methods", "Methods")]
     sections = [_section("models", "Models", models_table(summary, versions)
                          if models else '<p class="muted">No eval items ran.</p>')]
@@ -236,6 +246,8 @@ def render_html(records: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
         toc.insert(toc.index(("matrix", "Case matrix")), ("changes", "What changed"))
         sections.append(_section("changes", "What changed", changes_html(summary["what_changed"])))
     sections.append(_section("matrix", "Case matrix", matrix_html(grid, summary)))
+    if summary.get("provenance"):
+        sections.append(_section("provenance", "Provenance", provenance_html(summary)))
     if history:
         sections.append(_section("history", "History", _figure(
             "Pass rate per model over record runs (hover a point for its release)",

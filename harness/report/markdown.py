@@ -14,10 +14,11 @@ from typing import Any
 
 from harness.report import fmt
 from harness.report.fmt import md
+from harness.report.provenance import HEAD, provenance_rows
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub's documented maximum per step
-# Enough to stop emphasis, links/images (no "[" survives), inline HTML and table cells; every
-# line we emit starts with our own "- " or "| ", so line-start markers need no escaping.
+
+
 def _code(text: object) -> str:
     """Inline code for a case id; backticks inside are replaced (ids are filename-safe)."""
     return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
@@ -109,6 +110,18 @@ def comparison_block(c: Mapping[str, Any], limit: int = 30) -> list[str]:
     return lines
 
 
+def provenance_block(summary: Mapping[str, Any]) -> list[str]:
+    """Where the recordings came from, per model, and what that warns of ([] without any)."""
+    table = summary.get("provenance") or {}
+    if not table:
+        return []
+    lines = ["## Provenance", "", "| " + " | ".join(HEAD) + " |",
+             "|---|--:|" + "---|" * (len(HEAD) - 2)]
+    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in provenance_rows(table)]
+    warnings = summary.get("provenance_warnings") or []
+    return lines + (["", *(f"- ⚠️ {md(w)}" for w in warnings)] if warnings else [])
+
+
 def gate_block(summary: Mapping[str, Any], limit: int = 50) -> list[str]:
     """The gate's decision and its reasons."""
     gate = summary.get("gate") or {"ok": True, "reasons": []}
@@ -160,6 +173,8 @@ def render_markdown(summary: Mapping[str, Any], *, run_id: str | None = None,
         from harness.report.changes import changes_markdown
 
         lines += ["", *changes_markdown(summary["what_changed"])]
+    prov = provenance_block(summary)
+    lines += ["", *prov] if prov else []
     notes = summary.get("notes") or []
     if notes:
         lines += ["", "## Notes", ""] + [f"- {md(n)}" for n in notes]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.report.provenance import provenance_table, provenance_warnings
 from harness.results.records import read_results
 from harness.stats.gate import GateResult, gate
 from harness.stats.paired import Comparison, Thresholds, compare_models
@@ -149,7 +150,8 @@ def summary_json(records: Iterable[Mapping[str, Any]], baseline: str | None = No
         gate_underpowered: ``warn`` or ``fail`` when a comparison cannot reach significance.
 
     Returns:
-        ``{"models": {...}, "comparisons": [...], "gate": {...}, ...}`` (JSON-ready).
+        ``{"models": {...}, "comparisons": [...], "gate": {...}, "provenance": {...},
+        ...}`` (JSON-ready; :mod:`harness.report.provenance`).
 
     """
     recs = dedupe_items(records)
@@ -174,11 +176,13 @@ def summary_json(records: Iterable[Mapping[str, Any]], baseline: str | None = No
     if baseline is not None and baseline not in groups and groups:
         # A gate that compared nothing must not read as passed (a typo, a -k that dropped it).
         ok, reasons = False, [missing, *reasons]
+    provenance = provenance_table(recs)
     return {
         "baseline": baseline, "alpha": alpha, "confidence": confidence, "methods": METHODS,
         "models": {m: model_summary_to_json(s) for m, s in summaries.items()},
         "comparisons": [comparison_to_json(c) for c in comparisons],
         "gate": {"ok": ok, "reasons": reasons, "warnings": warnings}, "notes": notes,
+        "provenance": provenance, "provenance_warnings": provenance_warnings(provenance),
     }
 
 

@@ -94,4 +94,5 @@ def render_terminal(summary: Mapping[str, Any], *, reasons_limit: int = 10) -> l
         if len(reasons) > reasons_limit:
             lines.append(f"  ... +{len(reasons) - reasons_limit} more (see report.md)")
     lines += [f"gate warning: {w}" for w in gate.get("warnings") or []]
+    lines += [f"provenance warning: {w}" for w in summary.get("provenance_warnings") or []]
     return lines
