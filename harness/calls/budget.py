@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from harness.calls.ratelimit import connect
+
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS spend (id INTEGER PRIMARY KEY, model TEXT, "
            "cost REAL, done INTEGER); CREATE TABLE IF NOT EXISTS budget (reached INTEGER)")
 
@@ -47,9 +49,7 @@ class Budget:
             db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA busy_timeout = 30000")
-        return db
+        return connect(self.path)
 
     def start(self, model: str) -> int | None:
         """Reserve an item's estimated cost; None when the budget is reached (nothing started)."""

@@ -28,6 +28,17 @@ _SCHEMA = ("CREATE TABLE IF NOT EXISTS starts (id INTEGER PRIMARY KEY, model TEX
 _TOTAL = re.compile(rb'"(?:totalTokenCount|total_tokens)"\s*:\s*([0-9]+)')
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to the run's shared SQLite file, waiting up to 30 s for others' locks.
+
+    Autocommit mode: ``BEGIN IMMEDIATE`` takes the lock where it matters. One connection per
+    operation: sqlite3 connections are not shared between threads.
+    """
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    db.execute("PRAGMA busy_timeout = 30000")
+    return db
+
+
 @dataclass(frozen=True)
 class Limit:
     """A model's limits (None: unlimited).
@@ -74,10 +85,7 @@ class RateLimiter:
             db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        # One connection per operation: sqlite3 connections are not shared between threads.
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA busy_timeout = 30000")
-        return db
+        return connect(self.path)
 
     def limit(self, model: str) -> Limit:
         """The limits that apply to ``model``."""

@@ -216,13 +216,7 @@ def use_cassette(my_vcr: Any, path: Path, record_mode: str, rerecord_hint: str, 
             replay.TRANSPORT.cassette = None
         return
 
-    if root is not None:
-        prepare_root(root)
-    tmp = path.with_name(f".{path.stem}.recording-{os.getpid()}.yaml")
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.unlink(missing_ok=True)
-    if record_mode in ("new_episodes", "all") and path.exists():
-        shutil.copyfile(path, tmp)
+    tmp = temp_cassette(path, record_mode, root)
     vcr_mode = "all" if record_mode == "all" else "new_episodes"
     try:
         with my_vcr.use_cassette(str(tmp), record_mode=vcr_mode) as cas:
@@ -267,6 +261,22 @@ def keep_unchanged_date(tmp: Path, path: Path, meta: dict[str, Any]) -> None:
     if isinstance(date, str) and {**before, provenance.RECORD_DATE: None} == \
             {**meta, provenance.RECORD_DATE: None}:
         meta[provenance.RECORD_DATE] = date
+
+
+def temp_cassette(path: Path, record_mode: str, root: Path | None) -> Path:
+    """The empty (or, for ``new_episodes``/``all``, copied) temporary file a recording goes to.
+
+    Beside the cassette, so the final ``os.replace`` is atomic; per process, so xdist workers
+    never share one.
+    """
+    if root is not None:
+        prepare_root(root)
+    tmp = path.with_name(f".{path.stem}.recording-{os.getpid()}.yaml")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.unlink(missing_ok=True)
+    if record_mode in ("new_episodes", "all") and path.exists():
+        shutil.copyfile(path, tmp)
+    return tmp
 
 
 def append_meta(path: Path, meta: dict[str, Any]) -> None:

@@ -16,7 +16,6 @@ response ``settle`` sees its status, headers and body (429 pauses, token counts)
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from harness.cassettes.recording import (
     Recording,
     append_meta,
     keep_unchanged_date,
-    prepare_root,
+    temp_cassette,
 )
 
 _local = threading.local()
@@ -134,13 +133,7 @@ def record_cassette(my_vcr: Any, path: Path, record_mode: str, *, root: Path | N
     replaced (``os.replace``, atomic) only when the block ends without an exception.
     """
     install()
-    if root is not None:
-        prepare_root(root)
-    tmp = path.with_name(f".{path.stem}.recording-{os.getpid()}.yaml")
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.unlink(missing_ok=True)
-    if record_mode in ("new_episodes", "all") and path.exists():
-        shutil.copyfile(path, tmp)
+    tmp = temp_cassette(path, record_mode, root)
     cas = _load(my_vcr, tmp, "all" if record_mode == "all" else "new_episodes")
     rec = Recording(cas, path, replaying=False)
     _local.binding = Binding(cas, gate, settle, stopped)
