@@ -11,10 +11,9 @@ so xdist workers share one budget.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-from harness.calls.ratelimit import connect
+from harness.calls.ratelimit import immediate, opened
 
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS spend (id INTEGER PRIMARY KEY, model TEXT, "
            "cost REAL, done INTEGER); CREATE TABLE IF NOT EXISTS budget (reached INTEGER)")
@@ -45,19 +44,13 @@ class Budget:
     def __init__(self, path: Path, limit_usd: float) -> None:
         self.path, self.limit_usd = path, limit_usd
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        with opened(path) as db:
             db.executescript(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        return connect(self.path)
 
     def start(self, model: str) -> int | None:
         """Reserve an item's estimated cost; None when the budget is reached (nothing started)."""
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with immediate(self.path) as db:
             if db.execute("SELECT 1 FROM budget WHERE reached = 1").fetchone():
-                db.execute("COMMIT")
                 return None
             done: dict[str, list[float]] = {}
             spent, flight = 0.0, []
@@ -70,36 +63,22 @@ class Budget:
             guess = estimate(done, model)
             if not may_start(self.limit_usd, spent, flight, guess):
                 db.execute("INSERT INTO budget (reached) VALUES (1)")
-                db.execute("COMMIT")
                 return None
             cur = db.execute("INSERT INTO spend (model, cost, done) VALUES (?, ?, 0)",
                              (model, guess))
-            db.execute("COMMIT")
             return int(cur.lastrowid or 0)
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
 
     def finish(self, reservation: int, cost: float | None) -> None:
         """Replace the reservation with the item's cost (None: the call failed, nothing known)."""
-        db = self._connect()
-        try:
+        with opened(self.path) as db:
             if cost is None:
                 db.execute("DELETE FROM spend WHERE id = ?", (reservation,))
             else:
                 db.execute("UPDATE spend SET cost = ?, done = 1 WHERE id = ?",
                            (cost, reservation))
-        finally:
-            db.close()
 
     def spent(self) -> float:
         """The estimated cost of the items finished so far (every process)."""
-        db = self._connect()
-        try:
+        with opened(self.path) as db:
             row = db.execute("SELECT coalesce(sum(cost), 0) FROM spend WHERE done = 1").fetchone()
             return float(row[0])
-        finally:
-            db.close()

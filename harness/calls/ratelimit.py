@@ -17,7 +17,8 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,33 @@ def connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
     db.execute("PRAGMA busy_timeout = 30000")
     return db
+
+
+@contextmanager
+def opened(path: Path) -> Iterator[sqlite3.Connection]:
+    """:func:`connect`, closed when the block ends."""
+    db = connect(path)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@contextmanager
+def immediate(path: Path) -> Iterator[sqlite3.Connection]:
+    """One ``BEGIN IMMEDIATE`` transaction, atomic across processes.
+
+    Committed when the block ends (a ``return`` inside it too), rolled back when it raises.
+    """
+    with opened(path) as db:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
 
 @dataclass(frozen=True)
@@ -81,11 +109,8 @@ class RateLimiter:
         self.waited_s = 0.0
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        with opened(path) as db:
             db.executescript(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        return connect(self.path)
 
     def limit(self, model: str) -> Limit:
         """The limits that apply to ``model``."""
@@ -112,14 +137,11 @@ class RateLimiter:
 
     def _try(self, model: str, tokens: int) -> tuple[float, int | None]:
         limit = self.limit(model)
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with immediate(self.path) as db:
             now = self.clock()  # read under the lock: a stale time would let starts bunch up
             db.execute("DELETE FROM starts WHERE t <= ?", (now - WINDOW_S,))
             row = db.execute("SELECT until FROM pauses WHERE model = ?", (model,)).fetchone()
             if row is not None and row[0] > now:
-                db.execute("COMMIT")
                 return row[0] - now, None
             rows = db.execute("SELECT t, tokens FROM starts WHERE model = ? ORDER BY t",
                               (model,)).fetchall()
@@ -134,43 +156,26 @@ class RateLimiter:
                     used -= n
                     wait = max(wait, t + WINDOW_S - now)
             if wait > 0:
-                db.execute("COMMIT")
                 return wait, None
             cur = db.execute("INSERT INTO starts (model, t, tokens) VALUES (?, ?, ?)",
                              (model, now, tokens))
-            db.execute("COMMIT")
             return 0.0, int(cur.lastrowid or 0)
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
 
     def settle(self, start_id: int, tokens: int) -> None:
         """Replace a start's token estimate with what the response reported."""
-        db = self._connect()
-        try:
+        with opened(self.path) as db:
             db.execute("UPDATE starts SET tokens = ? WHERE id = ?", (tokens, start_id))
-        finally:
-            db.close()
 
     def pause(self, model: str, seconds: float) -> None:
         """Hold every caller of ``model`` (all processes) for ``seconds`` (a 429's Retry-After)."""
         until = self.clock() + max(0.0, seconds)
-        db = self._connect()
-        try:
+        with opened(self.path) as db:
             db.execute("INSERT INTO pauses (model, until) VALUES (?, ?) ON CONFLICT(model) "
                        "DO UPDATE SET until = max(until, excluded.until)", (model, until))
-        finally:
-            db.close()
 
     def started_in_window(self, model: str) -> int:
         """Calls of ``model`` started in the last 60 s (for tests and the benchmark)."""
-        db = self._connect()
-        try:
+        with opened(self.path) as db:
             row = db.execute("SELECT count(*) FROM starts WHERE model = ? AND t > ?",
                              (model, self.clock() - WINDOW_S)).fetchone()
             return int(row[0])
-        finally:
-            db.close()
